@@ -1,0 +1,171 @@
+#include "actors/company_actor.hpp"
+
+#include "actors/ticket_actor.hpp"
+
+namespace crm::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<company_state>*;
+using deliver_fn = std::function<void(const caf::actor&)>;
+
+caf::actor spawn_ticket(self_ptr self, env* e, const std::string& id,
+                        std::optional<create_request> create) {
+  auto me = caf::actor_cast<caf::actor>(self);
+  return self->system().spawn(ticket_actor, e, me, id, std::move(create));
+}
+
+/// Sends to the ticket's one live actor, loading it if it is passivated.
+void route(self_ptr self, env* e, const std::string& id, deliver_fn deliver) {
+  auto& st = self->state;
+  auto it = st.live.find(id);
+  if (it == st.live.end()) {
+    auto a = spawn_ticket(self, e, id, std::nullopt);
+    it = st.live.emplace(id, company_state::resident{a, 0, false, {}}).first;
+  }
+  auto& r = it->second;
+  if (r.stopping) {
+    r.buffer.push_back(std::move(deliver));
+    return;
+  }
+  r.touched = e->clk->steady_now();
+  deliver(r.handle);
+}
+
+bool known(self_ptr self, const std::string& id) {
+  return self->state.index.contains(id) || self->state.live.count(id) != 0;
+}
+
+void passivate(self_ptr self, const std::string& id) {
+  auto it = self->state.live.find(id);
+  if (it == self->state.live.end() || it->second.stopping)
+    return;
+  it->second.stopping = true;
+  self->send(it->second.handle, passivate_atom::value);
+}
+
+template <class Msg>
+void forward(self_ptr self, env* e, Msg& m) {
+  if (!known(self, m.id))
+    return m.done(error{errc::not_found, "no ticket " + m.id});
+  route(self, e, m.id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
+}
+
+void start(self_ptr self, env* e, tickets::create_cmd cmd, tickets::origin who,
+           std::vector<event_draft> extra, const std::string& id, reply<tickets::ticket> done) {
+  auto a = spawn_ticket(self, e, id,
+                        create_request{std::move(cmd), std::move(who), std::move(extra),
+                                       std::move(done)});
+  self->state.live.emplace(id, company_state::resident{a, e->clk->steady_now(), false, {}});
+}
+
+/// Passivates every ticket actor idle for passivate_after. Returns how many.
+std::size_t sweep(self_ptr self, env* e) {
+  auto now = e->clk->steady_now();
+  std::vector<std::string> idle;
+  for (auto& [id, r] : self->state.live)
+    if (!r.stopping && now - r.touched >= e->cfg.passivate_after)
+      idle.push_back(id);
+  for (auto& id : idle)
+    passivate(self, id);
+  return idle.size();
+}
+
+} // namespace
+
+caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, std::string company,
+                            std::shared_ptr<company_seed> seed) {
+  self->state.company = company;
+  if (seed) {
+    self->state.index = std::move(seed->index);
+    self->state.ndr = std::move(seed->ndr);
+  }
+  self->set_exit_handler([self](caf::exit_msg& m) {
+    for (auto& [id, r] : self->state.live)
+      self->send_exit(r.handle, m.reason);
+    self->quit(m.reason);
+  });
+  if (e->cfg.sweep_every > 0)
+    self->delayed_send(self, std::chrono::milliseconds(e->cfg.sweep_every), sweep_atom::value);
+  return {
+    [=](create_ticket& m) {
+      if (auto err = tickets::validate(m.cmd))
+        return m.done(std::move(*err));
+      start(self, e, std::move(m.cmd), std::move(m.who), {}, e->new_ticket_id(), std::move(m.done));
+    },
+    [=](ingest_ndr& m) {
+      if (auto err = ndr::validate(m.ev))
+        return m.done(std::move(*err));
+      auto cmd = ndr::ticket_for(m.ev);
+      if (auto err = tickets::validate(cmd))
+        return m.done(std::move(*err));
+      auto& st = self->state;
+      auto found = st.ndr.find(m.ev.ndr_event_id);
+      if (found != st.ndr.end()) {
+        auto tid = found->second;
+        auto done = std::move(m.done);
+        auto ndr_id = m.ev.ndr_event_id;
+        auto answer = [done, ndr_id](result<tickets::ticket> t) {
+          if (!t)
+            return done(t.take_error());
+          done(ndr_outcome{ndr_id, t->id, "", false});
+        };
+        if (st.index.contains(tid))
+          return answer(*st.index.find(tid));
+        return route(self, e, tid, [self, tid, answer](const caf::actor& a) {
+          self->send(a, get_ticket{tid, answer});
+        });
+      }
+      auto id = e->new_ticket_id();
+      st.ndr.emplace(m.ev.ndr_event_id, id);
+      std::vector<event_draft> extra;
+      extra.push_back(event_draft{m.who.company_id, m.ev.ndr_event_id, "ndr.received", m.who.actor,
+                                  m.who.now, ndr::received_data(m.ev, id, "")});
+      auto ndr_id = m.ev.ndr_event_id;
+      auto done = std::move(m.done);
+      start(self, e, std::move(cmd), std::move(m.who), std::move(extra), id,
+            [done, ndr_id](result<tickets::ticket> t) {
+              if (!t)
+                return done(t.take_error());
+              done(ndr_outcome{ndr_id, t->id, "", true});
+            });
+    },
+    [=](get_ticket& m) { forward(self, e, m); },
+    [=](update_ticket& m) { forward(self, e, m); },
+    [=](add_note& m) { forward(self, e, m); },
+    [=](list_tickets& m) { m.done(self->state.index.list(m.query)); },
+    [=](ticket_metrics& m) { m.done(self->state.index.compute(m.query)); },
+    [=](ticket_changed& c) { self->state.index.put(*c.t); },
+    [=](ticket_idle& i) { passivate(self, i.id); },
+    [=](ticket_create_failed& f) {
+      auto& st = self->state;
+      for (auto it = st.ndr.begin(); it != st.ndr.end();)
+        it = it->second == f.id ? st.ndr.erase(it) : std::next(it);
+    },
+    [=](ticket_stopped& s) {
+      auto& st = self->state;
+      auto it = st.live.find(s.id);
+      if (it == st.live.end())
+        return;
+      auto buffer = std::move(it->second.buffer);
+      st.live.erase(it);
+      if (buffer.empty() || !known(self, s.id))
+        return;
+      for (auto& deliver : buffer)
+        route(self, e, s.id, std::move(deliver));
+    },
+    [=](timer_due& d) {
+      if (!known(self, d.key.entity))
+        return;
+      route(self, e, d.key.entity, [self, d](const caf::actor& a) { self->send(a, d); });
+    },
+    [=](sweep_atom) {
+      sweep(self, e);
+      if (e->cfg.sweep_every > 0)
+        self->delayed_send(self, std::chrono::milliseconds(e->cfg.sweep_every), sweep_atom::value);
+    },
+    [=](sweep_atom, int) -> std::size_t { return sweep(self, e); },
+  };
+}
+
+} // namespace crm::actors

@@ -1,0 +1,89 @@
+#include "actors/idempotency.hpp"
+
+#include "domain/json.hpp"
+
+namespace crm::actors {
+
+namespace {
+thread_local simdjson::dom::parser tl_parser;
+}
+
+idempotency_store::verdict idempotency_store::begin(const std::string& company,
+                                                    const std::string& key,
+                                                    const std::string& fingerprint, answer& out) {
+  auto k = storage::idempotency_key(company, key);
+  auto now = clk_.wall_now();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = map_.find(k);
+  if (it == map_.end() || (it->second.done && now - it->second.at > ttl)) {
+    map_[k] = record{fingerprint, 0, {}, now, false};
+    return verdict::proceed;
+  }
+  if (it->second.fingerprint != fingerprint)
+    return verdict::mismatch;
+  if (!it->second.done)
+    return verdict::in_progress;
+  out = answer{it->second.status, it->second.body};
+  return verdict::replay;
+}
+
+void idempotency_store::complete(const std::string& company, const std::string& key, int status,
+                                 const std::string& body, std::function<void()> after) {
+  auto k = storage::idempotency_key(company, key);
+  record rec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& r = map_[k];
+    r.status = status;
+    r.body = body;
+    r.done = true;
+    rec = r;
+  }
+  auto value = json::object([&](json::writer& w) {
+    json::kv(w, "fingerprint", rec.fingerprint);
+    w.Key("status");
+    w.Int(rec.status);
+    json::kv(w, "body", rec.body);
+    w.Key("at");
+    w.Int64(rec.at);
+  });
+  storage::submission s;
+  s.ops.push_back({storage::cf::indexes, false, k, std::move(value), false});
+  s.done = [after = std::move(after)](result<std::vector<event>>) { after(); };
+  journal_.submit(std::move(s));
+}
+
+void idempotency_store::abandon(const std::string& company, const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = map_.find(storage::idempotency_key(company, key));
+  if (it != map_.end() && !it->second.done)
+    map_.erase(it);
+}
+
+void idempotency_store::recover(const storage::store& db) {
+  auto now = clk_.wall_now();
+  std::lock_guard<std::mutex> lock(mu_);
+  db.scan(storage::cf::indexes, "i|", [&](std::string_view k, std::string_view v) {
+    simdjson::dom::element d;
+    if (tl_parser.parse(v.data(), v.size()).get(d))
+      return true;
+    record r;
+    std::string_view s;
+    std::int64_t n = 0;
+    if (d["fingerprint"].get(s))
+      return true;
+    r.fingerprint = s;
+    if (!d["status"].get(n))
+      r.status = static_cast<int>(n);
+    if (!d["body"].get(s))
+      r.body = s;
+    if (!d["at"].get(n))
+      r.at = n;
+    r.done = true;
+    if (now - r.at <= ttl)
+      map_.emplace(std::string(k), std::move(r));
+    return true;
+  });
+}
+
+} // namespace crm::actors

@@ -1,0 +1,202 @@
+#include "actors/runtime.hpp"
+
+#include <future>
+#include <unordered_map>
+
+#include "actors/company_actor.hpp"
+#include "actors/ticket_actor.hpp"
+#include "actors/timer_service.hpp"
+
+namespace crm::actors {
+
+namespace {
+
+caf::behavior audit_reader(caf::event_based_actor*, storage::store* db) {
+  return {
+    [db](audit_query& q) {
+      auto keep = [&](const event& e) {
+        return (q.entity.empty() || e.entity == q.entity) && (q.type.empty() || e.type == q.type)
+               && (!q.from || e.at >= *q.from) && (!q.to || e.at <= *q.to);
+      };
+      auto events = db->company_events(q.company, q.after, q.limit, keep);
+      std::uint64_t next = events.size() == q.limit && !events.empty() ? events.back().seq : 0;
+      q.done(std::make_pair(std::move(events), next));
+    },
+  };
+}
+
+thread_local simdjson::dom::parser tl_parser;
+
+std::uint64_t id_number(std::string_view id) {
+  auto dash = id.rfind('-');
+  if (dash == std::string_view::npos)
+    return 0;
+  return std::strtoull(std::string(id.substr(dash + 1)).c_str(), nullptr, 10);
+}
+
+} // namespace
+
+result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm::clock& clk,
+                                                std::shared_ptr<spdlog::logger> log) {
+  std::unique_ptr<runtime> rt(new runtime(clk));
+  rt->log_ = log ? log : spdlog::default_logger();
+  rt->opts_ = opts;
+  auto db = storage::store::open(opts.data_dir, storage::open_mode::read_write);
+  if (!db)
+    return db.take_error();
+  rt->store_ = std::move(db.value());
+  auto* hist = &rt->batches_;
+  rt->journal_ = std::make_unique<storage::journal>(
+    *rt->store_,
+    storage::journal_options{opts.sync, opts.journal_max_batch, opts.journal_delay},
+    [hist](std::size_t n) { hist->observe(static_cast<double>(n)); });
+
+  rt->caf_cfg_ = std::make_unique<caf::actor_system_config>();
+  rt->caf_cfg_->set("scheduler.policy", caf::atom("sharing"));
+  rt->caf_cfg_->set("scheduler.max-threads", opts.actor_threads);
+  rt->system_ = std::make_unique<caf::actor_system>(*rt->caf_cfg_);
+
+  auto& e = rt->env_;
+  e.db = rt->store_.get();
+  e.journal = rt->journal_.get();
+  e.clk = &clk;
+  e.cfg = opts.cfg;
+  auto* envp = &rt->env_;
+  auto* sys = rt->system_.get();
+  rt->dir_ = std::make_unique<directory>([envp, sys](const std::string& company) {
+    return sys->spawn(company_actor, envp, company, std::shared_ptr<company_seed>{});
+  });
+  e.dir = rt->dir_.get();
+  rt->keys_ = std::make_unique<key_registry>(*rt->journal_, clk);
+  rt->idem_ = std::make_unique<idempotency_store>(*rt->journal_, clk);
+  e.timers = sys->spawn(timer_service, envp);
+  rt->audit_ = sys->spawn(audit_reader, rt->store_.get());
+  if (auto r = rt->recover(); !r)
+    return r.take_error();
+  return rt;
+}
+
+result<bool> runtime::recover() {
+  auto t0 = clk_.steady_now();
+  std::unordered_map<std::string, tickets::ticket> tix;
+  std::unordered_map<std::string, std::unordered_map<std::string, std::string>> ndrs;
+  std::uint64_t max_ticket = 0;
+  bool broken = false;
+  store_->scan_events(1, UINT64_MAX, [&](std::uint64_t seq, std::string_view bytes) {
+    auto e = decode_stored(bytes);
+    if (!e) {
+      log_->error("event {} cannot be read; recovery stops there", seq);
+      broken = true;
+      return false;
+    }
+    e->seq = seq;
+    ++stats_.events;
+    if (e->type.compare(0, 7, "ticket.") == 0) {
+      auto& t = tix[e->entity];
+      tickets::apply(t, *e);
+      max_ticket = std::max(max_ticket, id_number(e->entity));
+    } else if (e->type == "ndr.received") {
+      simdjson::dom::element d;
+      std::string_view tid;
+      if (!tl_parser.parse(e->data).get(d) && !d["ticketId"].get(tid))
+        ndrs[e->company_id][e->entity] = std::string(tid);
+    } else if (e->type.compare(0, 7, "apikey.") == 0) {
+      keys_->recover(*e);
+    }
+    return true;
+  });
+  if (broken)
+    return error{errc::unavailable, "the event log cannot be read; run crm-audit verify"};
+  env_.next_ticket = max_ticket + 1;
+  idem_->recover(*store_);
+
+  // Timers: fire what came due while down, once; keep the rest.
+  auto now = clk_.wall_now();
+  std::vector<std::future<result<std::vector<event>>>> pending;
+  std::vector<storage::timer_key> arm;
+  store_->scan(storage::cf::timers, "", [&](std::string_view k, std::string_view) {
+    storage::timer_key key;
+    if (!storage::decode_timer(k, key))
+      return true;
+    auto it = tix.find(key.entity);
+    storage::submission sub;
+    if (key.kind != "sla" || it == tix.end() || !sla_timer_live(it->second)
+        || it->second.sla_due_at != key.due) {
+      sub.ops.push_back({storage::cf::timers, true, std::string(k), {}, false}); // stale row
+    } else if (key.due <= now) {
+      auto before = it->second;
+      auto drafts = tickets::decide_sla_check(it->second, {key.company, "system", now});
+      auto after = before;
+      for (auto& d : drafts)
+        tickets::apply(after, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+      std::optional<storage::timer_key> unused;
+      sub.ops = ticket_rows(&before, after, drafts.size(), env_.cfg.snapshot_every, unused);
+      sub.events = std::move(drafts);
+    } else {
+      arm.push_back(std::move(key));
+      return true;
+    }
+    auto p = std::make_shared<std::promise<result<std::vector<event>>>>();
+    pending.push_back(p->get_future());
+    if (sub.events.empty())
+    sub.done = [p](result<std::vector<event>> r) { p->set_value(std::move(r)); };
+    journal_->submit(std::move(sub));
+    return true;
+  });
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    auto r = pending[i].get();
+    if (!r)
+      return r.take_error();
+    for (auto& ev : r.value()) {
+      tickets::apply(tix[ev.entity], ev);
+      ++stats_.timers_fired;
+    }
+  }
+
+  std::unordered_map<std::string, std::shared_ptr<company_seed>> seeds;
+  for (auto& [id, t] : tix) {
+    if (t.id.empty())
+      continue;
+    auto& s = seeds[t.company_id];
+    if (!s)
+      s = std::make_shared<company_seed>();
+    s->index.put(t);
+  }
+  stats_.tickets = tix.size();
+  tix.clear();
+  for (auto& [company, m] : ndrs) {
+    auto& s = seeds[company];
+    if (!s)
+      s = std::make_shared<company_seed>();
+    s->ndr = std::move(m);
+  }
+  for (auto& [company, seed] : seeds)
+    dir_->adopt(company, system_->spawn(company_actor, &env_, company, seed));
+  stats_.companies = seeds.size();
+  for (auto& k : arm)
+    caf::anon_send(env_.timers, arm_timer{std::move(k)});
+  stats_.timers_armed = arm.size();
+  stats_.took_ms = clk_.steady_now() - t0;
+  return true;
+}
+
+void runtime::shutdown() {
+  if (stopped_)
+    return;
+  stopped_ = true;
+  journal_->stop();
+  for (auto& a : dir_->all())
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(env_.timers, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(audit_, caf::exit_reason::user_shutdown);
+  system_->await_all_actors_done();
+  dir_->clear();
+  env_.timers = nullptr;
+  audit_ = nullptr;
+}
+
+runtime::~runtime() {
+  shutdown();
+}
+
+} // namespace crm::actors

@@ -1,0 +1,224 @@
+#include "actors/ticket_actor.hpp"
+
+namespace crm::actors {
+
+std::optional<tickets::ticket> load_ticket(const storage::store& db, const std::string& id) {
+  tickets::ticket t;
+  bool found = false;
+  if (auto snap = db.get(storage::cf::snapshots, id); snap && snap->size() > 8) {
+    if (auto s = tickets::from_snapshot(std::string_view(*snap).substr(8))) {
+      t = std::move(*s);
+      t.last_seq = storage::get_be64(*snap);
+      found = true;
+    }
+  }
+  for (auto seq : db.entity_seqs(id, t.last_seq)) {
+    auto ev = db.event_at(seq);
+    if (!ev)
+      continue;
+    tickets::apply(t, *ev);
+    found = found || ev->type == "ticket.created";
+  }
+  if (!found)
+    return std::nullopt;
+  return t;
+}
+
+storage::timer_key sla_timer(const tickets::ticket& t) {
+  return storage::timer_key{t.sla_due_at, t.company_id, t.id, "sla"};
+}
+
+std::vector<storage::write_op> ticket_rows(const tickets::ticket* before,
+                                           const tickets::ticket& after, std::size_t n_events,
+                                           std::size_t snapshot_every,
+                                           std::optional<storage::timer_key>& arm) {
+  std::vector<storage::write_op> ops;
+  bool had = before && sla_timer_live(*before);
+  bool has = sla_timer_live(after);
+  if (had && !has)
+    ops.push_back({storage::cf::timers, true, storage::encode_timer(sla_timer(*before)), {}, false});
+  if (!had && has) {
+    arm = sla_timer(after);
+    ops.push_back({storage::cf::timers, false, storage::encode_timer(*arm), {}, false});
+  }
+  if (snapshot_every > 0 && after.version / snapshot_every != (after.version - n_events) / snapshot_every)
+    ops.push_back({storage::cf::snapshots, false, after.id, tickets::to_snapshot(after), true});
+  return ops;
+}
+
+namespace {
+
+using self_ptr = caf::stateful_actor<ticket_state>*;
+
+/// Applies the drafts to the live state, journals them, and runs `after` once written.
+void commit(self_ptr self, env* e, caf::actor registry, std::vector<event_draft> drafts,
+            std::function<void(const error*)> after) {
+  auto& st = self->state;
+  std::optional<tickets::ticket> before;
+  if (st.exists)
+    before = st.t;
+  for (auto& d : drafts)
+    tickets::apply(st.t, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+  st.exists = true;
+  std::optional<storage::timer_key> arm;
+  std::size_t n = 0;
+  for (auto& d : drafts)
+    n += d.entity == st.t.id ? 1 : 0;
+  auto ops = ticket_rows(before ? &*before : nullptr, st.t, n, e->cfg.snapshot_every, arm);
+  auto token = ++st.submitted;
+  if (arm)
+    st.to_arm.emplace_back(token, *arm);
+  st.waiting.push_back({token, std::move(after)});
+  auto me = caf::actor_cast<caf::actor>(self);
+  storage::submission sub{std::move(drafts), std::move(ops), {}};
+  sub.done = [me, token](result<std::vector<event>> r) {
+    caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
+  };
+  e->journal->submit(std::move(sub));
+}
+
+/// Runs `f` with the current state once every write submitted so far is done.
+void when_written(self_ptr self, std::function<void(const error*)> f) {
+  auto& st = self->state;
+  if (st.submitted == st.written)
+    f(nullptr);
+  else
+    st.waiting.push_back({st.submitted, std::move(f)});
+}
+
+void stop(self_ptr self, caf::actor registry) {
+  self->send(registry, ticket_stopped{self->state.t.id});
+  self->quit();
+}
+
+} // namespace
+
+caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, caf::actor registry,
+                           std::string id, std::optional<create_request> create) {
+  e->resident_tickets++;
+  self->attach_functor([e] { e->resident_tickets--; });
+  auto& st = self->state;
+  if (create) {
+    st.t.id = id;
+    auto drafts = tickets::decide_create(create->cmd, id, create->who, e->cfg.sla);
+    if (!drafts) {
+      create->done(drafts.take_error());
+      self->send(registry, ticket_create_failed{id});
+      self->quit();
+      return {};
+    }
+    auto all = std::move(drafts.value());
+    for (auto& x : create->extra)
+      all.push_back(std::move(x));
+    auto done = std::move(create->done);
+    commit(self, e, registry, std::move(all), [self, done, registry, id](const error* err) {
+      if (err) {
+        done(*err);
+        self->send(registry, ticket_create_failed{id});
+        return;
+      }
+      done(self->state.t);
+    });
+  } else if (auto t = load_ticket(*e->db, id)) {
+    st.t = std::move(*t);
+    st.exists = true;
+  } else {
+    st.t.id = id;
+  }
+  return {
+    [=](get_ticket& m) {
+      if (!self->state.exists)
+        return m.done(error{errc::not_found, "no ticket " + m.id});
+      auto snapshot = self->state.t;
+      when_written(self, [done = std::move(m.done), snapshot](const error* err) {
+        if (err)
+          done(*err);
+        else
+          done(snapshot);
+      });
+    },
+    [=](update_ticket& m) {
+      auto drafts = tickets::decide_update(self->state.t, m.cmd, m.who);
+      if (!drafts)
+        return m.done(drafts.take_error());
+      if (drafts->empty())
+        return when_written(self, [done = std::move(m.done), self](const error* err) {
+          if (err)
+            done(*err);
+          else
+            done(self->state.t);
+        });
+      commit(self, e, registry, std::move(drafts.value()),
+             [self, done = std::move(m.done)](const error* err) {
+               if (err)
+                 done(*err);
+               else
+                 done(self->state.t);
+             });
+    },
+    [=](add_note& m) {
+      auto drafts = tickets::decide_note(self->state.t, m.cmd, m.who);
+      if (!drafts)
+        return m.done(drafts.take_error());
+      auto index = self->state.t.notes.size();
+      commit(self, e, registry, std::move(drafts.value()),
+             [self, index, done = std::move(m.done)](const error* err) {
+               if (err)
+                 done(*err);
+               else
+                 done(self->state.t.notes.at(index));
+             });
+    },
+    [=](timer_due& m) {
+      if (m.key.kind != "sla" || !self->state.exists)
+        return;
+      tickets::origin o{self->state.t.company_id, "system", e->clk->wall_now()};
+      auto drafts = tickets::decide_sla_check(self->state.t, o);
+      if (!drafts.empty())
+        commit(self, e, registry, std::move(drafts), [](const error*) {});
+    },
+    [=](persisted& p) {
+      auto& st = self->state;
+      const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
+      if (!err) {
+        st.written = p.token;
+        if (!p.outcome->value().empty())
+          st.t.last_seq = p.outcome->value().back().seq;
+        while (!st.to_arm.empty() && st.to_arm.front().first <= p.token) {
+          self->send(e->timers, arm_timer{st.to_arm.front().second});
+          st.to_arm.erase(st.to_arm.begin());
+        }
+        if (st.written == st.submitted)
+          self->send(registry, ticket_changed{std::make_shared<const tickets::ticket>(st.t)});
+      }
+      auto waiting = std::move(st.waiting);
+      st.waiting.clear();
+      for (auto& w : waiting) {
+        if (err || w.token <= p.token)
+          w.run(err);
+        else
+          st.waiting.push_back(std::move(w));
+      }
+      if (err) {
+        // The state ran ahead of the log: drop it; the next message reloads from the store.
+        return stop(self, registry);
+      }
+      if (st.written == st.submitted) {
+        if (st.passivating)
+          return stop(self, registry);
+        if (st.t.st == tickets::status::closed && !st.idle_sent) {
+          st.idle_sent = true;
+          self->send(registry, ticket_idle{st.t.id});
+        }
+      }
+    },
+    [=](passivate_atom) {
+      auto& st = self->state;
+      st.passivating = true;
+      if (st.written == st.submitted)
+        stop(self, registry);
+    },
+  };
+}
+
+} // namespace crm::actors

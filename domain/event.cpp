@@ -1,0 +1,114 @@
+#include "domain/event.hpp"
+
+#include <openssl/evp.h>
+
+#include "domain/json.hpp"
+#include "domain/time_format.hpp"
+
+namespace crm {
+
+namespace {
+
+void write_body(json::writer& w, std::uint64_t seq, millis at, std::string_view company,
+                std::string_view entity, std::string_view type, std::string_view actor,
+                std::string_view data) {
+  w.Key("seq");
+  w.Uint64(seq);
+  json::kv(w, "at", format_time(at));
+  json::kv(w, "companyId", company);
+  json::kv(w, "entity", entity);
+  json::kv(w, "type", type);
+  json::kv(w, "actor", actor);
+  json::key(w, "data");
+  json::raw(w, data.empty() ? std::string_view{"{}"} : data);
+}
+
+thread_local simdjson::dom::parser tl_parser;
+
+} // namespace
+
+std::string canonical_json(std::uint64_t seq, const event_draft& d) {
+  rapidjson::StringBuffer sb;
+  json::writer w(sb);
+  w.StartObject();
+  write_body(w, seq, d.at, d.company_id, d.entity, d.type, d.actor, d.data);
+  w.EndObject();
+  return {sb.GetString(), sb.GetSize()};
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out(len * 2, '0');
+  for (unsigned i = 0; i < len; ++i) {
+    out[2 * i] = hex[md[i] >> 4];
+    out[2 * i + 1] = hex[md[i] & 15];
+  }
+  return out;
+}
+
+std::string chain_hash(std::string_view prev_hash, std::string_view canonical) {
+  std::string buf;
+  buf.reserve(prev_hash.size() + canonical.size());
+  buf.append(prev_hash).append(canonical);
+  return sha256_hex(buf);
+}
+
+std::string encode_stored(std::string_view canonical, std::string_view prev_hash,
+                          std::string_view hash) {
+  std::string out;
+  out.reserve(canonical.size() + 130);
+  out.append(canonical).push_back('\n');
+  out.append(prev_hash).append(hash);
+  return out;
+}
+
+std::optional<stored_parts> split_stored(std::string_view s) {
+  if (s.size() < 129 || s[s.size() - 129] != '\n')
+    return std::nullopt;
+  return stored_parts{s.substr(0, s.size() - 129), s.substr(s.size() - 128, 64),
+                      s.substr(s.size() - 64)};
+}
+
+std::optional<event> decode_stored(std::string_view s) {
+  auto parts = split_stored(s);
+  if (!parts)
+    return std::nullopt;
+  simdjson::dom::element doc;
+  if (tl_parser.parse(parts->canonical.data(), parts->canonical.size()).get(doc))
+    return std::nullopt;
+  event e;
+  std::string_view at, company, entity, type, actor;
+  simdjson::dom::element data;
+  if (doc["seq"].get(e.seq) || doc["at"].get(at) || doc["companyId"].get(company)
+      || doc["entity"].get(entity) || doc["type"].get(type) || doc["actor"].get(actor)
+      || doc["data"].get(data))
+    return std::nullopt;
+  auto t = parse_time(at);
+  if (!t)
+    return std::nullopt;
+  e.at = *t;
+  e.company_id = company;
+  e.entity = entity;
+  e.type = type;
+  e.actor = actor;
+  e.data = json::to_string(data);
+  e.prev_hash = parts->prev_hash;
+  e.hash = parts->hash;
+  return e;
+}
+
+std::string event_to_json(const event& e) {
+  rapidjson::StringBuffer sb;
+  json::writer w(sb);
+  w.StartObject();
+  write_body(w, e.seq, e.at, e.company_id, e.entity, e.type, e.actor, e.data);
+  json::kv(w, "prevHash", e.prev_hash);
+  json::kv(w, "hash", e.hash);
+  w.EndObject();
+  return {sb.GetString(), sb.GetSize()};
+}
+
+} // namespace crm

@@ -1,0 +1,25 @@
+#include "domain/json.hpp"
+
+#include "domain/time_format.hpp"
+
+namespace crm::json {
+
+void kv_time(writer& w, std::string_view k, std::optional<millis> t) {
+  key(w, k);
+  if (t)
+    str(w, format_time(*t));
+  else
+    w.Null();
+}
+
+void kv_money(writer& w, std::string_view k, std::int64_t paise) {
+  key(w, k);
+  auto s = paise_to_string(paise);
+  w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
+}
+
+std::string to_string(simdjson::dom::element e) {
+  return simdjson::minify(e);
+}
+
+} // namespace crm::json

@@ -1,0 +1,160 @@
+#include "storage/journal.hpp"
+
+#include <future>
+
+#include <rocksdb/write_batch.h>
+
+namespace crm::storage {
+
+journal::journal(store& s, journal_options opts, std::function<void(std::size_t)> on_batch)
+  : store_(s), opts_(opts), on_batch_(std::move(on_batch)) {
+  auto [seq, hash] = store_.last_event();
+  last_seq_ = seq;
+  last_hash_ = hash;
+  thread_ = std::thread([this] { run(); });
+}
+
+journal::~journal() {
+  stop();
+}
+
+void journal::submit(submission s) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      queued_events_ += s.events.size();
+      queue_.push_back(std::move(s));
+      cv_.notify_one();
+      return;
+    }
+  }
+  if (s.done)
+    s.done(error{errc::unavailable, "the server is shutting down"});
+}
+
+void journal::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !thread_.joinable())
+      return;
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable())
+    thread_.join();
+}
+
+void journal::flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_cv_.wait(lock, [&] { return (queue_.empty() && !writing_) || !thread_.joinable(); });
+}
+
+std::uint64_t journal::last_seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_seq_;
+}
+
+std::string journal::last_hash() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_hash_;
+}
+
+void journal::run() {
+  std::vector<submission> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_)
+        break;
+      if (opts_.max_delay.count() > 0 && !stopping_ && queued_events_ < opts_.max_batch_events)
+        cv_.wait_for(lock, opts_.max_delay,
+                     [&] { return stopping_ || queued_events_ >= opts_.max_batch_events; });
+      std::size_t events = 0;
+      while (!queue_.empty() && (batch.empty() || events < opts_.max_batch_events)) {
+        events += queue_.front().events.size();
+        queued_events_ -= queue_.front().events.size();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      writing_ = true;
+    }
+    write_batch(batch);
+    batch.clear();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      writing_ = false;
+      if (queue_.empty())
+        idle_cv_.notify_all();
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  idle_cv_.notify_all();
+}
+
+void journal::write_batch(std::vector<submission>& batch) {
+  rocksdb::WriteBatch wb;
+  std::uint64_t seq;
+  std::string hash;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seq = last_seq_;
+    hash = last_hash_;
+  }
+  std::vector<std::vector<event>> stored(batch.size());
+  std::size_t total = 0;
+  auto h = [&](cf c) { return store_.handle(c); };
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& sub = batch[i];
+    for (auto& d : sub.events) {
+      ++seq;
+      auto canonical = canonical_json(seq, d);
+      auto next = chain_hash(hash, canonical);
+      auto key = be64(seq);
+      wb.Put(h(cf::events), key, encode_stored(canonical, hash, next));
+      wb.Put(h(cf::indexes), entity_prefix(d.entity) + key, rocksdb::Slice());
+      wb.Put(h(cf::indexes), company_prefix(d.company_id) + key, rocksdb::Slice());
+      event e{seq, d.at, d.company_id, d.entity, d.type, d.actor, d.data, hash, next};
+      hash = std::move(next);
+      stored[i].push_back(std::move(e));
+      ++total;
+    }
+    for (auto& op : sub.ops) {
+      if (op.erase) {
+        wb.Delete(h(op.family), op.key);
+      } else if (op.stamp_last_seq) {
+        wb.Put(h(op.family), op.key, be64(seq) + op.value);
+      } else {
+        wb.Put(h(op.family), op.key, op.value);
+      }
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = opts_.sync;
+  auto st = store_.db().Write(wo, &wb);
+  if (st.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_seq_ = seq;
+    last_hash_ = hash;
+  }
+  if (on_batch_ && st.ok())
+    on_batch_(total);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!batch[i].done)
+      continue;
+    if (st.ok())
+      batch[i].done(std::move(stored[i]));
+    else
+      batch[i].done(error{errc::unavailable, "event log write failed: " + st.ToString()});
+  }
+}
+
+result<std::vector<event>> submit_and_wait(journal& j, submission s) {
+  auto p = std::make_shared<std::promise<result<std::vector<event>>>>();
+  auto f = p->get_future();
+  s.done = [p](result<std::vector<event>> r) { p->set_value(std::move(r)); };
+  j.submit(std::move(s));
+  return f.get();
+}
+
+} // namespace crm::storage

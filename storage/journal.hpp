@@ -1,0 +1,90 @@
+#pragma once
+// The journal writer: the one writer of the event log. Actors submit the events a command
+// caused together with the index, timer and snapshot rows that go with them; a dedicated
+// thread gathers every submission waiting at that moment (group commit, at most
+// max_batch_events events, and at most max_delay of waiting for company), gives each event the
+// next global seq and its hash link, and writes them all in one RocksDB WriteBatch. Only then
+// is each submission's completion called, on the journal thread, in submission order.
+//
+// A submission's rows are written atomically with its events. A failed write fails every
+// submission of the batch and leaves seq and hash where they were.
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "domain/errc.hpp"
+#include "domain/event.hpp"
+#include "storage/store.hpp"
+
+namespace crm::storage {
+
+struct write_op {
+  cf family = cf::meta;
+  bool erase = false;
+  std::string key;
+  std::string value;
+  /// Prefix the value with be64(seq of the submission's last event): snapshots.
+  bool stamp_last_seq = false;
+};
+
+struct submission {
+  std::vector<event_draft> events;
+  std::vector<write_op> ops;
+  /// Called once, on the journal thread, with the stored events (seq and hashes set).
+  std::function<void(result<std::vector<event>>)> done;
+};
+
+struct journal_options {
+  bool sync = false;                   // fsync every batch (--durability sync)
+  std::size_t max_batch_events = 4096; // bound in size
+  std::chrono::microseconds max_delay{0}; // extra wait for company when a batch is small
+};
+
+class journal {
+public:
+  /// Starts the writer thread, continuing the chain after the store's last event.
+  journal(store& s, journal_options opts, std::function<void(std::size_t)> on_batch = {});
+  ~journal();
+  journal(const journal&) = delete;
+  journal& operator=(const journal&) = delete;
+
+  /// Queues a submission. Thread safe; never waits for the disk. After stop(), fails at once
+  /// with errc::unavailable.
+  void submit(submission s);
+
+  /// Writes every submission queued so far, then stops the thread. Idempotent.
+  void stop();
+
+  /// Blocks until every submission queued before the call is written.
+  void flush();
+
+  std::uint64_t last_seq() const;
+  std::string last_hash() const;
+
+private:
+  void run();
+  void write_batch(std::vector<submission>& batch);
+
+  store& store_;
+  journal_options opts_;
+  std::function<void(std::size_t)> on_batch_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable idle_cv_;
+  std::deque<submission> queue_;
+  std::size_t queued_events_ = 0;
+  bool stopping_ = false;
+  bool writing_ = false;
+  std::uint64_t last_seq_ = 0;
+  std::string last_hash_;
+  std::thread thread_;
+};
+
+/// Submits and waits for the result. For start-up and tools, never on an io or actor thread.
+result<std::vector<event>> submit_and_wait(journal& j, submission s);
+
+} // namespace crm::storage

@@ -1,0 +1,177 @@
+#include "storage/store.hpp"
+
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+
+#include <filesystem>
+#include <random>
+
+namespace crm::storage {
+
+namespace {
+
+const char* cf_names[] = {"events", "indexes", "snapshots", "timers", "meta"};
+
+error from_status(const rocksdb::Status& s, const std::string& what) {
+  return error{errc::unavailable, what + ": " + s.ToString()};
+}
+
+} // namespace
+
+store::~store() {
+  if (db_) {
+    for (auto* h : handles_)
+      db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+  if (!secondary_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(secondary_dir_, ec);
+  }
+}
+
+result<std::unique_ptr<store>> store::open(const std::string& dir, open_mode mode) {
+  rocksdb::Options opts;
+  opts.create_if_missing = mode == open_mode::read_write;
+  opts.create_missing_column_families = mode == open_mode::read_write;
+  opts.IncreaseParallelism(2);
+  opts.max_open_files = mode == open_mode::secondary ? -1 : 512;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(64 << 20);
+  opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts));
+  for (auto* name : cf_names)
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions(opts));
+
+  std::unique_ptr<store> s(new store());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status st;
+  if (mode == open_mode::read_write) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    st = rocksdb::DB::Open(opts, dir, cfs, &handles, &raw);
+  } else {
+    if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT"))
+      return error{errc::not_found, "no database in " + dir};
+    if (mode == open_mode::read_only) {
+      st = rocksdb::DB::OpenForReadOnly(opts, dir, cfs, &handles, &raw);
+    } else {
+      std::random_device rd;
+      s->secondary_dir_ = (std::filesystem::temp_directory_path()
+                           / ("crm-secondary-" + std::to_string(rd())))
+                            .string();
+      st = rocksdb::DB::OpenAsSecondary(opts, dir, s->secondary_dir_, cfs, &handles, &raw);
+    }
+  }
+  if (!st.ok())
+    return from_status(st, "cannot open " + dir);
+  s->db_.reset(raw);
+  // handles[0] is the default family, kept so that it is destroyed; ours follow.
+  s->handles_.assign(handles.begin() + 1, handles.end());
+  s->db_->DestroyColumnFamilyHandle(handles[0]);
+  if (mode == open_mode::secondary)
+    s->catch_up();
+  return s;
+}
+
+void store::catch_up() {
+  if (!secondary_dir_.empty())
+    db_->TryCatchUpWithPrimary();
+}
+
+std::optional<std::string> store::get(cf c, std::string_view key) const {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), handle(c), rocksdb::Slice(key.data(), key.size()), &v);
+  if (!st.ok())
+    return std::nullopt;
+  return v;
+}
+
+std::pair<std::uint64_t, std::string> store::last_event() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(cf::events)));
+  it->SeekToLast();
+  if (!it->Valid())
+    return {0, genesis_hash()};
+  auto parts = split_stored(std::string_view(it->value().data(), it->value().size()));
+  return {get_be64(std::string_view(it->key().data(), it->key().size())),
+          parts ? std::string(parts->hash) : genesis_hash()};
+}
+
+void store::scan_events(std::uint64_t from, std::uint64_t to,
+                        const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handle(cf::events)));
+  auto start = be64(from);
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    auto seq = get_be64(std::string_view(it->key().data(), it->key().size()));
+    if (seq > to)
+      break;
+    if (!visit(seq, std::string_view(it->value().data(), it->value().size())))
+      break;
+  }
+}
+
+void store::scan(cf c, std::string_view prefix,
+                 const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(c)));
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.substr(0, prefix.size()) != prefix)
+      break;
+    if (!visit(k, std::string_view(it->value().data(), it->value().size())))
+      break;
+  }
+}
+
+std::vector<std::uint64_t> store::entity_seqs(std::string_view entity, std::uint64_t after) const {
+  std::vector<std::uint64_t> out;
+  auto prefix = entity_prefix(entity);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(cf::indexes)));
+  auto start = prefix + be64(after + 1);
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.substr(0, prefix.size()) != prefix)
+      break;
+    if (k.size() != prefix.size() + 8)
+      continue; // another entity whose id starts with this one and a '|'
+    out.push_back(get_be64(k.substr(prefix.size())));
+  }
+  return out;
+}
+
+std::optional<event> store::event_at(std::uint64_t seq) const {
+  auto v = get(cf::events, be64(seq));
+  if (!v)
+    return std::nullopt;
+  auto e = decode_stored(*v);
+  if (e)
+    e->seq = seq;
+  return e;
+}
+
+std::vector<event> store::company_events(std::string_view company, std::uint64_t after,
+                                         std::size_t limit,
+                                         const std::function<bool(const event&)>& keep) const {
+  std::vector<event> out;
+  auto prefix = company_prefix(company);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(cf::indexes)));
+  auto start = prefix + be64(after + 1);
+  for (it->Seek(start); it->Valid() && out.size() < limit; it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.substr(0, prefix.size()) != prefix)
+      break;
+    if (k.size() != prefix.size() + 8)
+      continue;
+    auto e = event_at(get_be64(k.substr(prefix.size())));
+    if (e && keep(*e))
+      out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+} // namespace crm::storage

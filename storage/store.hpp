@@ -1,0 +1,73 @@
+#pragma once
+// The RocksDB database with its column families. Owns the DB; not copyable. Reads are thread
+// safe; writes go through the journal. Errors are values: rocksdb::Status is turned into
+// crm::error here and goes no further.
+#include <rocksdb/db.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/errc.hpp"
+#include "domain/event.hpp"
+#include "storage/keys.hpp"
+
+namespace crm::storage {
+
+enum class cf : std::uint8_t { events, indexes, snapshots, timers, meta };
+
+enum class open_mode {
+  read_write, // the server
+  secondary,  // tools beside a live server: follows the primary's log, never writes
+  read_only,  // tools on a stopped server's data dir
+};
+
+class store {
+public:
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+  ~store();
+
+  /// Opens (creating when read_write) the database in `dir`. For secondary mode a scratch
+  /// directory for the secondary's own files is made under the system temp dir.
+  static result<std::unique_ptr<store>> open(const std::string& dir, open_mode mode);
+
+  rocksdb::DB& db() { return *db_; }
+  rocksdb::ColumnFamilyHandle* handle(cf c) const { return handles_[static_cast<int>(c)]; }
+
+  std::optional<std::string> get(cf c, std::string_view key) const;
+
+  /// The highest seq in the log and its hash (0 and the genesis hash when empty).
+  std::pair<std::uint64_t, std::string> last_event() const;
+
+  /// Visits stored events with seq in [from, to] in order; the visitor gets the seq and the
+  /// stored bytes and returns false to stop.
+  void scan_events(std::uint64_t from, std::uint64_t to,
+                   const std::function<bool(std::uint64_t, std::string_view)>& visit) const;
+
+  /// The seqs of one entity's events after `after`, oldest first.
+  std::vector<std::uint64_t> entity_seqs(std::string_view entity, std::uint64_t after = 0) const;
+
+  /// A company's events with seq > after, in order, up to `limit` that pass `keep`.
+  std::vector<event> company_events(std::string_view company, std::uint64_t after, std::size_t limit,
+                                    const std::function<bool(const event&)>& keep) const;
+
+  std::optional<event> event_at(std::uint64_t seq) const;
+
+  /// Visits every key of a column family with the given prefix.
+  void scan(cf c, std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& visit) const;
+
+  /// Secondary mode: catches up with the primary's latest writes.
+  void catch_up();
+
+private:
+  store() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::string secondary_dir_;
+};
+
+} // namespace crm::storage
