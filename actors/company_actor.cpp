@@ -48,7 +48,8 @@ template <class Msg>
 void forward(self_ptr self, env* e, Msg& m) {
   if (!known(self, m.id))
     return m.done(error{errc::not_found, "no ticket " + m.id});
-  route(self, e, m.id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
+  auto id = m.id; // copied first: the lambda below takes m
+  route(self, e, id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
 }
 
 void start(self_ptr self, env* e, tickets::create_cmd cmd, tickets::origin who,

@@ -6,6 +6,7 @@
 #include "actors/company_actor.hpp"
 #include "actors/ticket_actor.hpp"
 #include "actors/timer_service.hpp"
+#include "domain/replay.hpp"
 
 namespace crm::actors {
 
@@ -23,15 +24,6 @@ caf::behavior audit_reader(caf::event_based_actor*, storage::store* db) {
       q.done(std::make_pair(std::move(events), next));
     },
   };
-}
-
-thread_local simdjson::dom::parser tl_parser;
-
-std::uint64_t id_number(std::string_view id) {
-  auto dash = id.rfind('-');
-  if (dash == std::string_view::npos)
-    return 0;
-  return std::strtoull(std::string(id.substr(dash + 1)).c_str(), nullptr, 10);
 }
 
 } // namespace
@@ -78,9 +70,7 @@ result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm:
 
 result<bool> runtime::recover() {
   auto t0 = clk_.steady_now();
-  std::unordered_map<std::string, tickets::ticket> tix;
-  std::unordered_map<std::string, std::unordered_map<std::string, std::string>> ndrs;
-  std::uint64_t max_ticket = 0;
+  replay_state rs;
   bool broken = false;
   store_->scan_events(1, UINT64_MAX, [&](std::uint64_t seq, std::string_view bytes) {
     auto e = decode_stored(bytes);
@@ -90,23 +80,17 @@ result<bool> runtime::recover() {
       return false;
     }
     e->seq = seq;
-    ++stats_.events;
-    if (e->type.compare(0, 7, "ticket.") == 0) {
-      auto& t = tix[e->entity];
-      tickets::apply(t, *e);
-      max_ticket = std::max(max_ticket, id_number(e->entity));
-    } else if (e->type == "ndr.received") {
-      simdjson::dom::element d;
-      std::string_view tid;
-      if (!tl_parser.parse(e->data).get(d) && !d["ticketId"].get(tid))
-        ndrs[e->company_id][e->entity] = std::string(tid);
-    } else if (e->type.compare(0, 7, "apikey.") == 0) {
+    rs.apply(*e);
+    if (e->type.compare(0, 7, "apikey.") == 0)
       keys_->recover(*e);
-    }
     return true;
   });
   if (broken)
     return error{errc::unavailable, "the event log cannot be read; run crm-audit verify"};
+  stats_.events = rs.events;
+  auto& tix = rs.tickets;
+  auto& ndrs = rs.ndr;
+  auto max_ticket = rs.max_ticket_number;
   env_.next_ticket = max_ticket + 1;
   idem_->recover(*store_);
 
@@ -138,7 +122,6 @@ result<bool> runtime::recover() {
     }
     auto p = std::make_shared<std::promise<result<std::vector<event>>>>();
     pending.push_back(p->get_future());
-    if (sub.events.empty())
     sub.done = [p](result<std::vector<event>> r) { p->set_value(std::move(r)); };
     journal_->submit(std::move(sub));
     return true;

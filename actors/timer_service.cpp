@@ -17,7 +17,8 @@ std::size_t fire_due(caf::stateful_actor<timer_state>* self, env* e) {
     if (k.due > now)
       break;
     armed.erase(armed.begin());
-    self->send(e->dir->get(k.company), timer_due{std::move(k)});
+    auto registry = e->dir->get(k.company);
+    self->send(registry, timer_due{std::move(k)});
     ++fired;
   }
   return fired;

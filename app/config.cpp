@@ -1,0 +1,117 @@
+#include "app/config.hpp"
+
+#include "domain/time_format.hpp"
+
+namespace crm::app {
+
+namespace {
+
+template <class T>
+void flag(CLI::App& app, const std::string& name, T& value, const std::string& help) {
+  std::string env = "CRM_";
+  for (char ch : name.substr(2))
+    env.push_back(ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  app.add_option(name, value, help)->envname(env)->capture_default_str();
+}
+
+result<millis> duration(const std::string& flag_name, const std::string& v) {
+  auto d = parse_duration(v);
+  if (!d)
+    return error{errc::invalid, flag_name + ": not a duration (like 250ms, 3s, 15m, 24h, 2d): " + v};
+  return *d;
+}
+
+} // namespace
+
+void add_flags(CLI::App& app, config& c) {
+  flag(app, "--listen", c.listen, "address:port to listen on");
+  flag(app, "--data-dir", c.data_dir, "RocksDB data directory");
+  flag(app, "--durability", c.durability, "os (WAL to the OS each batch) or sync (fsync each batch)");
+  flag(app, "--sla-resolve", c.sla_resolve, "resolution SLA of a ticket");
+  flag(app, "--sla-resolve-priority", c.sla_resolve_priority,
+       "per-priority resolution SLA, like critical=4h,high=8h");
+  flag(app, "--escalate-after", c.escalate_after, "escalate tickets unresolved this long");
+  flag(app, "--dispute-after", c.dispute_after, "open a dispute for tickets unresolved this long");
+  flag(app, "--callback-retry-delay", c.callback_retry_delay, "first callback delay");
+  flag(app, "--callback-max-attempts", c.callback_max_attempts, "call attempts before escalation");
+  flag(app, "--dispute-stall-after", c.dispute_stall_after, "a dispute in investigation this long is stalled");
+  flag(app, "--refund-approval-limit", c.refund_approval_limit, "rupees; larger refunds need a manager");
+  flag(app, "--commission-per-ticket", c.commission_per_ticket, "rupees; default for new reps");
+  flag(app, "--log-format", c.log_format, "text or json");
+  flag(app, "--log-level", c.log_level, "trace, debug, info, warn, error");
+  flag(app, "--snapshot-every", c.snapshot_every, "snapshot an entity every N of its events");
+  flag(app, "--passivate-after", c.passivate_after, "drop idle entity actors from memory after this long");
+  flag(app, "--io-threads", c.io_threads, "HTTP io threads");
+  flag(app, "--actor-threads", c.actor_threads, "actor scheduler threads");
+  flag(app, "--journal-delay-us", c.journal_delay_us, "extra wait (microseconds) to grow small journal batches");
+  flag(app, "--idle-timeout", c.idle_timeout, "close idle HTTP connections after this long");
+  flag(app, "--smtp-url", c.smtp_url, "smtp://HOST:PORT (not used yet)");
+  flag(app, "--smtp-from", c.smtp_from, "sender address (not used yet)");
+  flag(app, "--whatsapp-url", c.whatsapp_url, "WhatsApp gateway (not used yet)");
+  flag(app, "--sms-url", c.sms_url, "SMS gateway (not used yet)");
+  flag(app, "--webhook-url", c.webhook_url, "platform webhook (not used yet)");
+  flag(app, "--notify-retry-delay", c.notify_retry_delay, "first notification retry delay (not used yet)");
+  flag(app, "--notify-max-attempts", c.notify_max_attempts, "notification attempts (not used yet)");
+  flag(app, "--summary-at", c.summary_at, "daily summary time (not used yet)");
+  flag(app, "--timezone", c.timezone, "timezone of --summary-at (not used yet)");
+}
+
+result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_options& srv) {
+  auto colon = c.listen.rfind(':');
+  if (colon == std::string::npos)
+    return error{errc::invalid, "--listen: expected HOST:PORT, got " + c.listen};
+  srv.address = c.listen.substr(0, colon);
+  if (srv.address.size() > 2 && srv.address.front() == '[' && srv.address.back() == ']')
+    srv.address = srv.address.substr(1, srv.address.size() - 2);
+  char* end = nullptr;
+  long port = std::strtol(c.listen.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || port < 0 || port > 65535)
+    return error{errc::invalid, "--listen: bad port in " + c.listen};
+  srv.port = static_cast<unsigned short>(port);
+  srv.threads = std::max(1, c.io_threads);
+  auto idle = duration("--idle-timeout", c.idle_timeout);
+  if (!idle)
+    return idle.take_error();
+  srv.idle_timeout = std::chrono::seconds(std::max<millis>(1, *idle / 1000));
+
+  rt.data_dir = c.data_dir;
+  if (c.durability != "os" && c.durability != "sync")
+    return error{errc::invalid, "--durability: os or sync, got " + c.durability};
+  rt.sync = c.durability == "sync";
+  rt.actor_threads = static_cast<std::size_t>(std::max(1, c.actor_threads));
+  rt.journal_delay = std::chrono::microseconds(std::max(0, c.journal_delay_us));
+  auto sla = duration("--sla-resolve", c.sla_resolve);
+  if (!sla)
+    return sla.take_error();
+  rt.cfg.sla.resolve = *sla;
+  std::string_view spec = c.sla_resolve_priority;
+  while (!spec.empty()) {
+    auto comma = spec.find(',');
+    auto item = spec.substr(0, comma);
+    spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+    auto eq = item.find('=');
+    auto p = eq == std::string_view::npos ? std::nullopt : tickets::parse_priority(item.substr(0, eq));
+    auto d = p ? parse_duration(item.substr(eq + 1)) : std::nullopt;
+    if (!d)
+      return error{errc::invalid, "--sla-resolve-priority: expected like critical=4h,high=8h"};
+    rt.cfg.sla.by_priority[static_cast<int>(*p)] = *d;
+  }
+  for (auto [name, value] : {std::pair{"--escalate-after", &c.escalate_after},
+                             std::pair{"--dispute-after", &c.dispute_after},
+                             std::pair{"--callback-retry-delay", &c.callback_retry_delay},
+                             std::pair{"--dispute-stall-after", &c.dispute_stall_after},
+                             std::pair{"--notify-retry-delay", &c.notify_retry_delay}})
+    if (auto d = duration(name, *value); !d)
+      return d.take_error();
+  auto passivate = duration("--passivate-after", c.passivate_after);
+  if (!passivate)
+    return passivate.take_error();
+  rt.cfg.passivate_after = *passivate;
+  rt.cfg.sweep_every = std::clamp<millis>(*passivate / 4, 100, 5000);
+  rt.cfg.snapshot_every = c.snapshot_every;
+  if (c.log_format != "text" && c.log_format != "json")
+    return error{errc::invalid, "--log-format: text or json, got " + c.log_format};
+  return true;
+}
+
+} // namespace crm::app

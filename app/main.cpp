@@ -1,0 +1,141 @@
+// crm-server: wires the layers, serves until SIGTERM or SIGINT, then shuts down in order:
+// stop the HTTP server (and its io threads), drain the journal, stop the actors.
+#include <openssl/rand.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include "actors/runtime.hpp"
+#include "app/config.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+
+namespace {
+
+std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& format,
+                                            spdlog::level::level_enum level) {
+  auto l = spdlog::stderr_color_mt(name);
+  if (format == "json")
+    l->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
+                   spdlog::pattern_time_type::utc);
+  else
+    l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %-7n %v", spdlog::pattern_time_type::utc);
+  l->set_level(level);
+  return l;
+}
+
+bool is_hex_key(const std::string& k) {
+  return k.size() == 64 && k.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+}
+
+/// CRM_MASTER_KEY, or DIR/master.key, made once (mode 0600) when neither exists.
+bool ensure_master_key(const std::string& dir, spdlog::logger& log) {
+  if (const char* k = std::getenv("CRM_MASTER_KEY")) {
+    if (!is_hex_key(k)) {
+      log.critical("CRM_MASTER_KEY must be 64 hex characters");
+      return false;
+    }
+    return true;
+  }
+  auto path = std::filesystem::path(dir) / "master.key";
+  if (std::filesystem::exists(path)) {
+    std::ifstream in(path);
+    std::string k;
+    in >> k;
+    if (!is_hex_key(k)) {
+      log.critical("{} does not hold 64 hex characters", path.string());
+      return false;
+    }
+    return true;
+  }
+  std::filesystem::create_directories(dir);
+  unsigned char raw[32];
+  RAND_bytes(raw, sizeof raw);
+  static const char* hex = "0123456789abcdef";
+  std::string k;
+  for (auto b : raw) {
+    k.push_back(hex[b >> 4]);
+    k.push_back(hex[b & 15]);
+  }
+  auto old = ::umask(077);
+  {
+    std::ofstream out(path);
+    out << k << "\n";
+  }
+  ::umask(old);
+  ::chmod(path.c_str(), 0600);
+  log.warn("CRM_MASTER_KEY is not set: generated a master key into {} (mode 0600); keep it safe",
+           path.string());
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"crm-server: the CRM server of the shipping platform"};
+  crm::app::config cfg;
+  crm::app::add_flags(cli, cfg);
+  CLI11_PARSE(cli, argc, argv);
+
+  auto level = spdlog::level::from_str(cfg.log_level);
+  auto log = make_logger("app", cfg.log_format, level);
+  auto http_log = make_logger("http", cfg.log_format, level);
+  auto actors_log = make_logger("actors", cfg.log_format, level);
+
+  crm::actors::runtime_options rt_opts;
+  crm::http::server_options srv_opts;
+  if (auto r = crm::app::resolve(cfg, rt_opts, srv_opts); !r) {
+    log->critical("{}", r.err().message);
+    return 2;
+  }
+  if (!ensure_master_key(cfg.data_dir, *log))
+    return 2;
+
+  // Signals are taken by sigwait on this thread; every thread started later inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  crm::system_clock clk;
+  auto rt = crm::actors::runtime::start(rt_opts, clk, actors_log);
+  if (!rt) {
+    log->critical("cannot start: {}", rt.err().message);
+    return 1;
+  }
+  auto& runtime = *rt.value();
+  auto& rec = runtime.recovery();
+  log->info("recovered {} events, {} tickets of {} companies in {} ms; {} timers fired, {} armed",
+            rec.events, rec.tickets, rec.companies, rec.took_ms, rec.timers_fired, rec.timers_armed);
+
+  const char* token = std::getenv("CRM_PLATFORM_TOKEN");
+  if (!token || !*token)
+    log->warn("CRM_PLATFORM_TOKEN is not set: no platform access (admin API keys cannot be made)");
+  crm::http::router router(runtime, clk, {token ? token : ""});
+  crm::http::add_system_routes(router);
+  crm::http::add_ticket_routes(router);
+  crm::http::add_admin_routes(router);
+  crm::http::server server(router, srv_opts, http_log);
+  if (auto r = server.start(); !r) {
+    log->critical("{}", r.err().message);
+    runtime.shutdown();
+    return 1;
+  }
+  router.set_ready(true);
+  log->info("listening on {}:{} (data dir {}, durability {})", srv_opts.address, server.port(),
+            cfg.data_dir, cfg.durability);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log->info("signal {}: shutting down", sig);
+  router.set_ready(false);
+  server.stop();
+  runtime.shutdown();
+  log->info("stopped; last event seq {}", runtime.last_seq());
+  return 0;
+}

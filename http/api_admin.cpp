@@ -1,0 +1,179 @@
+// Admin (CONTRACT section 10), audit events (section 9), health and metrics.
+#include "domain/json.hpp"
+#include "domain/time_format.hpp"
+#include "http/api_util.hpp"
+
+namespace crm::http {
+
+namespace {
+
+using namespace crm::actors;
+
+void write_key(json::writer& w, const api_key& k) {
+  w.StartObject();
+  json::kv(w, "id", k.id);
+  json::kv(w, "companyId", k.company_id);
+  json::kv(w, "role", to_string(k.r));
+  json::kv(w, "name", k.name);
+  json::kv_or_null(w, "repId", k.rep_id);
+  json::kv_time(w, "createdAt", k.created_at);
+  w.Key("revoked");
+  w.Bool(k.revoked);
+  w.EndObject();
+}
+
+} // namespace
+
+void add_admin_routes(router& r) {
+  auto& rt = r.runtime();
+  const std::string base = "/api/v1/admin/api-keys";
+
+  r.add("POST", base, platform_only, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    auto b = body_reader::parse(ctx.req.body);
+    if (!b)
+      return reply(b.err());
+    auto company = b->str("companyId").value_or("");
+    auto role_s = b->str("role").value_or("");
+    auto name = b->str("name").value_or("");
+    auto rep = b->str("repId").value_or("");
+    if (auto err = b->finish("the API key is not valid"))
+      return reply(*err);
+    validation v;
+    if (company.empty() || company.size() > 100)
+      v.add("companyId", company.empty() ? "is required" : "must be at most 100 characters");
+    auto role = parse_role(role_s);
+    if (role_s.empty())
+      v.add("role", "is required");
+    else if (!role)
+      v.add("role", "must be one of platform, admin, manager, agent, viewer");
+    if (name.empty() || name.size() > 200)
+      v.add("name", name.empty() ? "is required" : "must be at most 200 characters");
+    if (rep.size() > 100)
+      v.add("repId", "must be at most 100 characters");
+    if (!v.ok())
+      return reply(std::move(v).to_error("the API key is not valid"));
+    rt.keys().create(company, *role, name, rep, ctx.who.actor,
+                     [reply](result<std::pair<api_key, std::string>> k) {
+                       if (!k)
+                         return reply(k.err());
+                       auto& [key, secret] = k.value();
+                       reply(json_response(201, json::object([&](json::writer& w) {
+                         json::kv(w, "id", key.id);
+                         json::kv(w, "key", secret);
+                         json::kv(w, "companyId", key.company_id);
+                         json::kv(w, "role", to_string(key.r));
+                         json::kv(w, "name", key.name);
+                         json::kv_or_null(w, "repId", key.rep_id);
+                       })));
+                     });
+  });
+
+  r.add("GET", base, platform_only, [&rt](context& ctx, responder reply) {
+    auto company = ctx.query.take("companyId");
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    if (!company || company->empty())
+      return reply(error{errc::malformed, "companyId is required",
+                         {{"companyId", "is required"}}});
+    auto keys = rt.keys().list(*company);
+    reply(json_response(200, json::object([&](json::writer& w) {
+      w.Key("apiKeys");
+      w.StartArray();
+      for (auto& k : keys)
+        write_key(w, k);
+      w.EndArray();
+    })));
+  });
+
+  r.add("DELETE", base + "/:id", platform_only, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    rt.keys().revoke(ctx.params[0], ctx.who.actor, [reply](result<api_key> k) {
+      if (!k)
+        return reply(k.err());
+      reply(json_response(200, json::object([&](json::writer& w) {
+        json::kv(w, "id", k->id);
+        w.Key("revoked");
+        w.Bool(true);
+      })));
+    });
+  });
+
+  r.add("GET", "/api/v1/audit/events", admins, [&rt](context& ctx, responder reply) {
+    audit_query q;
+    q.company = ctx.who.company;
+    q.entity = ctx.query.take("entity").value_or("");
+    q.type = ctx.query.take("type").value_or("");
+    if (auto err = parse_range(ctx.query, q.from, q.to))
+      return reply(*err);
+    auto after = ctx.query.take("after");
+    if (after) {
+      char* end = nullptr;
+      q.after = std::strtoull(after->c_str(), &end, 10);
+      if (after->empty() || *end != '\0' || (*after)[0] == '-')
+        return reply(error{errc::malformed, "query parameter after is not valid",
+                           {{"after", "must be an event seq (a non-negative integer)"}}});
+    }
+    auto limit = parse_int(ctx.query.take("limit"), "limit", 100, 1, 1000);
+    if (!limit)
+      return reply(limit.err());
+    q.limit = static_cast<std::size_t>(*limit);
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    q.done = [reply](result<std::pair<std::vector<event>, std::uint64_t>> r) {
+      if (!r)
+        return reply(r.err());
+      auto& [events, next] = r.value();
+      reply(json_response(200, json::object([&](json::writer& w) {
+        w.Key("events");
+        w.StartArray();
+        for (auto& e : events)
+          json::raw(w, event_to_json(e));
+        w.EndArray();
+        w.Key("nextAfter");
+        if (next)
+          w.Uint64(next);
+        else
+          w.Null();
+      })));
+    };
+    caf::anon_send(rt.audit(), std::move(q));
+  });
+}
+
+void add_system_routes(router& r) {
+  auto* rp = &r;
+  r.add(
+    "GET", "/healthz", all_roles,
+    [rp](context&, responder reply) {
+      if (!rp->ready())
+        return reply(json_response(503, "{\"status\":\"recovering\"}"));
+      reply(json_response(200, "{\"status\":\"ok\"}"));
+    },
+    false);
+  r.add(
+    "GET", "/metrics", all_roles,
+    [rp](context&, responder reply) {
+      std::string out;
+      rp->metrics().render(out);
+      auto& rt = rp->runtime();
+      out += "# HELP crm_journal_batch_events Events written per journal batch.\n";
+      out += "# TYPE crm_journal_batch_events histogram\n";
+      rt.batch_sizes().render(out, "crm_journal_batch_events", "");
+      out += "# HELP crm_resident_ticket_actors Ticket actors in memory.\n";
+      out += "# TYPE crm_resident_ticket_actors gauge\n";
+      out += "crm_resident_ticket_actors " + std::to_string(rt.resident_tickets()) + "\n";
+      out += "# HELP crm_last_event_seq Seq of the last event written.\n";
+      out += "# TYPE crm_last_event_seq gauge\n";
+      out += "crm_last_event_seq " + std::to_string(rt.last_seq()) + "\n";
+      out += "# HELP crm_recovery_seconds Time the last start spent recovering.\n";
+      out += "# TYPE crm_recovery_seconds gauge\n";
+      out += "crm_recovery_seconds " + std::to_string(rt.recovery().took_ms / 1000.0) + "\n";
+      reply(response{200, std::move(out), "text/plain; version=0.0.4", {}});
+    },
+    false);
+}
+
+} // namespace crm::http

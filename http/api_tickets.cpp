@@ -1,0 +1,235 @@
+// Support tickets (CONTRACT section 3) and NDR events (section 4).
+#include "domain/json.hpp"
+#include "domain/time_format.hpp"
+#include "http/api_util.hpp"
+
+namespace crm::http {
+
+namespace {
+
+using namespace crm::actors;
+
+std::optional<tickets::customer> read_customer(body_reader& b) {
+  auto c = b.object("customer");
+  if (!c)
+    return std::nullopt;
+  tickets::customer out;
+  out.name = c->str("name").value_or("");
+  out.email = c->str("email").value_or("");
+  out.phone = c->str("phone").value_or("");
+  c->finish();
+  return out;
+}
+
+result<tickets::list_query> read_list_query(context& ctx) {
+  auto& q = ctx.query;
+  tickets::list_query lq;
+  auto page = parse_int(q.take("page"), "page", 1, 1, 1'000'000);
+  if (!page)
+    return page.err();
+  auto limit = parse_int(q.take("limit"), "limit", 20, 1, 100);
+  if (!limit)
+    return limit.err();
+  lq.page = *page;
+  lq.limit = *limit;
+  validation v;
+  for (auto& s : q.take_list("status")) {
+    if (auto x = tickets::parse_status(s))
+      lq.statuses.push_back(*x);
+    else
+      v.add("status", "unknown status " + s);
+  }
+  for (auto& s : q.take_list("priority")) {
+    if (auto x = tickets::parse_priority(s))
+      lq.priorities.push_back(*x);
+    else
+      v.add("priority", "unknown priority " + s);
+  }
+  for (auto& s : q.take_list("category")) {
+    if (auto x = tickets::parse_category(s))
+      lq.categories.push_back(*x);
+    else
+      v.add("category", "unknown category " + s);
+  }
+  for (auto& s : q.take_list("assignedTo"))
+    lq.assigned_to.push_back(s == "me" ? (ctx.who.rep_id.empty() ? "\x01none" : ctx.who.rep_id) : s);
+  if (auto s = q.take("sortBy"); s && !tickets::parse_sort(*s, lq))
+    v.add("sortBy", "must be one of createdAt, updatedAt, priority, slaDueAt, optionally with -");
+  if (auto s = q.take("q")) {
+    std::string word;
+    for (char c : *s + " ") {
+      if (c == ' ' || c == ',') {
+        if (!word.empty())
+          lq.words.push_back(word);
+        word.clear();
+      } else {
+        word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      }
+    }
+  }
+  if (auto err = q.finish())
+    return *err;
+  if (!v.ok())
+    return std::move(v).to_error("the query is not valid");
+  return lq;
+}
+
+} // namespace
+
+void add_ticket_routes(router& r) {
+  auto& rt = r.runtime();
+  const std::string base = "/api/v1/support/tickets";
+
+  r.add("POST", base, writers, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    auto b = body_reader::parse(ctx.req.body);
+    if (!b)
+      return reply(b.err());
+    tickets::create_cmd cmd;
+    cmd.category = b->str("category").value_or("");
+    cmd.priority = b->str("priority");
+    cmd.subject = b->str("subject").value_or("");
+    cmd.description = b->str("description").value_or("");
+    cmd.related_order_id = b->str("relatedOrderId").value_or("");
+    cmd.related_ndr_event_id = b->str("relatedNDREventId").value_or("");
+    cmd.shipment_id = b->str("shipmentId").value_or("");
+    cmd.cust = read_customer(*b);
+    if (auto err = b->finish("the ticket is not valid"))
+      return reply(*err);
+    caf::anon_send(rt.company(ctx.who.company),
+                   create_ticket{std::move(cmd), ctx.origin(), [reply](result<tickets::ticket> t) {
+                                   if (!t)
+                                     return reply(t.err());
+                                   reply(json_response(201, tickets::to_json(*t, true)));
+                                 }});
+  });
+
+  r.add("GET", base, all_roles, [&rt](context& ctx, responder reply) {
+    auto lq = read_list_query(ctx);
+    if (!lq)
+      return reply(lq.err());
+    int page = lq->page, limit = lq->limit;
+    caf::anon_send(rt.company(ctx.who.company),
+                   list_tickets{std::move(lq.value()), [reply, page, limit](result<tickets::list_page> p) {
+                                  if (!p)
+                                    return reply(p.err());
+                                  reply(json_response(200, json::object([&](json::writer& w) {
+                                    w.Key("tickets");
+                                    w.StartArray();
+                                    for (auto& t : p->items)
+                                      tickets::write_json(w, *t, false);
+                                    w.EndArray();
+                                    write_page_fields(w, p->total, page, limit);
+                                  })));
+                                }});
+  });
+
+  r.add("GET", base + "/:ticketId", all_roles, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    caf::anon_send(rt.company(ctx.who.company),
+                   get_ticket{ctx.params[0], [reply](result<tickets::ticket> t) {
+                                if (!t)
+                                  return reply(t.err());
+                                reply(json_response(200, tickets::to_json(*t, true)));
+                              }});
+  });
+
+  r.add("PUT", base + "/:ticketId", writers, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    auto b = body_reader::parse(ctx.req.body);
+    if (!b)
+      return reply(b.err());
+    tickets::update_cmd cmd;
+    cmd.status = b->str("status");
+    if (b->has("assignedTo"))
+      cmd.assigned_to = b->str("assignedTo", true);
+    cmd.priority = b->str("priority");
+    cmd.notes = b->str("notes");
+    if (auto err = b->finish("the update is not valid"))
+      return reply(*err);
+    auto id = ctx.params[0];
+    caf::anon_send(rt.company(ctx.who.company),
+                   update_ticket{id, std::move(cmd), ctx.origin(), [reply, id](result<tickets::ticket> t) {
+                                   if (!t)
+                                     return reply(t.err());
+                                   reply(json_response(200, json::object([&](json::writer& w) {
+                                     json::kv(w, "ticketId", id);
+                                     w.Key("updated");
+                                     w.Bool(true);
+                                   })));
+                                 }});
+  });
+
+  r.add("POST", base + "/:ticketId/notes", writers, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    auto b = body_reader::parse(ctx.req.body);
+    if (!b)
+      return reply(b.err());
+    tickets::note_cmd cmd;
+    cmd.note = b->str("note").value_or("");
+    cmd.type = b->str("type").value_or("internal");
+    if (auto err = b->finish("the note is not valid"))
+      return reply(*err);
+    caf::anon_send(rt.company(ctx.who.company),
+                   add_note{ctx.params[0], std::move(cmd), ctx.origin(), [reply](result<tickets::note> n) {
+                              if (!n)
+                                return reply(n.err());
+                              reply(json_response(201, json::object([&](json::writer& w) {
+                                json::kv(w, "noteId", n->id);
+                                json::kv_time(w, "createdAt", n->created_at);
+                              })));
+                            }});
+  });
+
+  r.add("GET", "/api/v1/support/metrics", all_roles, [&rt](context& ctx, responder reply) {
+    tickets::metrics_query mq;
+    if (auto err = parse_range(ctx.query, mq.from, mq.to))
+      return reply(*err);
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    caf::anon_send(rt.company(ctx.who.company),
+                   ticket_metrics{mq, [reply](result<tickets::metrics> m) {
+                                    if (!m)
+                                      return reply(m.err());
+                                    reply(json_response(200, tickets::to_json(*m)));
+                                  }});
+  });
+
+  r.add("POST", "/api/v1/ndr/events", admins, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    auto b = body_reader::parse(ctx.req.body);
+    if (!b)
+      return reply(b.err());
+    ndr::ndr_event ev;
+    ev.ndr_event_id = b->str("ndrEventId").value_or("");
+    ev.shipment_id = b->str("shipmentId").value_or("");
+    ev.order_id = b->str("orderId").value_or("");
+    ev.awb = b->str("awb").value_or("");
+    ev.courier = b->str("courier").value_or("");
+    ev.reason = b->str("reason").value_or("");
+    ev.attempt = b->integer("attempt").value_or(1);
+    ev.payment_mode = b->str("paymentMode").value_or("");
+    ev.cod_paise = b->money("codAmount").value_or(0);
+    ev.cust = read_customer(*b);
+    ev.action = b->str("action").value_or("");
+    if (auto err = b->finish("the NDR event is not valid"))
+      return reply(*err);
+    caf::anon_send(rt.company(ctx.who.company),
+                   ingest_ndr{std::move(ev), ctx.origin(), [reply](result<ndr_outcome> o) {
+                                if (!o)
+                                  return reply(o.err());
+                                reply(json_response(o->created ? 201 : 200, json::object([&](json::writer& w) {
+                                  json::kv(w, "ndrEventId", o->ndr_event_id);
+                                  json::kv(w, "ticketId", o->ticket_id);
+                                  json::kv_or_null(w, "callLogId", o->call_log_id);
+                                })));
+                              }});
+  });
+}
+
+} // namespace crm::http

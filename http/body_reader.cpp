@@ -1,0 +1,163 @@
+#include "http/body_reader.hpp"
+
+#include "domain/time_format.hpp"
+
+namespace crm::http {
+
+namespace {
+thread_local simdjson::dom::parser tl_parser;
+}
+
+result<body_reader> body_reader::parse(const std::string& body) {
+  simdjson::dom::element doc;
+  if (auto err = tl_parser.parse(body).get(doc); err)
+    return error{errc::malformed, std::string("the body is not valid JSON: ") + simdjson::error_message(err)};
+  simdjson::dom::object obj;
+  if (doc.get(obj))
+    return error{errc::malformed, "the body must be a JSON object"};
+  auto own = std::make_shared<validation>();
+  body_reader r(obj, "", own.get());
+  r.own_ = std::move(own);
+  return r;
+}
+
+body_reader::body_reader(simdjson::dom::object obj, std::string prefix, validation* problems)
+  : obj_(obj), prefix_(std::move(prefix)), problems_(problems) {}
+
+void body_reader::problem(std::string_view key, std::string what) {
+  problems_->add(prefix_ + std::string(key), std::move(what));
+}
+
+bool body_reader::has(std::string_view key) const {
+  simdjson::dom::element e;
+  return !obj_[key].get(e);
+}
+
+std::optional<simdjson::dom::element> body_reader::take(std::string_view key) {
+  seen_.emplace(key);
+  simdjson::dom::element e;
+  if (obj_[key].get(e))
+    return std::nullopt;
+  return e;
+}
+
+std::optional<std::string> body_reader::str(std::string_view key, bool null_as_empty) {
+  auto e = take(key);
+  if (!e)
+    return std::nullopt;
+  if (e->is_null()) {
+    if (null_as_empty)
+      return std::string();
+    return std::nullopt;
+  }
+  std::string_view s;
+  if (e->get(s)) {
+    problem(key, "must be a string");
+    return std::nullopt;
+  }
+  return std::string(s);
+}
+
+std::optional<std::int64_t> body_reader::integer(std::string_view key) {
+  auto e = take(key);
+  if (!e || e->is_null())
+    return std::nullopt;
+  std::int64_t v;
+  if (e->get(v)) {
+    double d;
+    if (!e->get(d) && d == static_cast<double>(static_cast<std::int64_t>(d)))
+      return static_cast<std::int64_t>(d);
+    problem(key, "must be an integer");
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<double> body_reader::number(std::string_view key) {
+  auto e = take(key);
+  if (!e || e->is_null())
+    return std::nullopt;
+  double d;
+  if (e->get(d)) {
+    problem(key, "must be a number");
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::optional<bool> body_reader::boolean(std::string_view key) {
+  auto e = take(key);
+  if (!e || e->is_null())
+    return std::nullopt;
+  bool b;
+  if (e->get(b)) {
+    problem(key, "must be true or false");
+    return std::nullopt;
+  }
+  return b;
+}
+
+std::optional<std::int64_t> body_reader::money(std::string_view key) {
+  auto d = number(key);
+  if (!d)
+    return std::nullopt;
+  auto p = rupees_to_paise(*d);
+  if (!p) {
+    problem(key, "must be a non-negative amount in rupees with at most two decimals");
+    return std::nullopt;
+  }
+  return p;
+}
+
+std::optional<body_reader> body_reader::object(std::string_view key) {
+  auto e = take(key);
+  if (!e || e->is_null())
+    return std::nullopt;
+  simdjson::dom::object o;
+  if (e->get(o)) {
+    problem(key, "must be an object");
+    return std::nullopt;
+  }
+  return body_reader(o, prefix_ + std::string(key) + ".", problems_);
+}
+
+std::optional<std::vector<std::string>> body_reader::strings(std::string_view key) {
+  auto e = take(key);
+  if (!e || e->is_null())
+    return std::nullopt;
+  simdjson::dom::array a;
+  if (e->get(a)) {
+    problem(key, "must be an array of strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (auto x : a) {
+    std::string_view s;
+    if (x.get(s)) {
+      problem(key, "must be an array of strings");
+      return std::nullopt;
+    }
+    out.emplace_back(s);
+  }
+  return out;
+}
+
+void body_reader::require(std::string_view key) {
+  if (!has(key))
+    problem(key, "is required");
+}
+
+std::optional<error> body_reader::finish(std::string message) {
+  for (auto [k, v] : obj_)
+    if (seen_.find(k) == seen_.end())
+      problem(k, "unknown field");
+  seen_.clear();
+  for (auto [k, v] : obj_)
+    seen_.emplace(k);
+  if (problems_->ok())
+    return std::nullopt;
+  validation copy = *problems_;
+  return std::move(copy).to_error(std::move(message));
+}
+
+} // namespace crm::http

@@ -1,0 +1,51 @@
+#pragma once
+// Reads a JSON request body into typed fields, collecting a problem for each field of the
+// wrong type and each field nobody asked for (unknown fields are 422: they catch typos).
+#include <simdjson.h>
+
+#include <optional>
+#include <set>
+#include <string>
+
+#include "domain/errc.hpp"
+
+namespace crm::http {
+
+class body_reader {
+public:
+  /// Parses `body` with this thread's parser; a body that is not a JSON object is
+  /// errc::malformed. The reader is valid until the next parse on the same thread: read it
+  /// to the end before doing anything else.
+  static result<body_reader> parse(const std::string& body);
+  body_reader(simdjson::dom::object obj, std::string prefix, validation* problems);
+
+  bool has(std::string_view key) const;
+  /// A string field; nullopt when absent. A null is absent unless `null_as_empty`.
+  std::optional<std::string> str(std::string_view key, bool null_as_empty = false);
+  std::optional<std::int64_t> integer(std::string_view key);
+  std::optional<double> number(std::string_view key);
+  std::optional<bool> boolean(std::string_view key);
+  /// Money in rupees (at most two decimals) as paise.
+  std::optional<std::int64_t> money(std::string_view key);
+  std::optional<body_reader> object(std::string_view key);
+  /// Strings of an array field.
+  std::optional<std::vector<std::string>> strings(std::string_view key);
+
+  void require(std::string_view key);
+  /// Adds a problem for every key not read (call it on nested readers too); then the problems
+  /// collected so far, by this reader and the ones nested in it, as one 422, if any.
+  std::optional<error> finish(std::string message = "the request body is not valid");
+  validation& problems() { return *problems_; }
+
+private:
+  std::optional<simdjson::dom::element> take(std::string_view key);
+  void problem(std::string_view key, std::string what);
+
+  std::shared_ptr<validation> own_;
+  simdjson::dom::object obj_;
+  std::string prefix_;
+  validation* problems_;
+  std::set<std::string, std::less<>> seen_;
+};
+
+} // namespace crm::http

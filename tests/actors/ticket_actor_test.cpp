@@ -1,0 +1,170 @@
+#include <gtest/gtest.h>
+
+#include "actors/runtime.hpp"
+#include "testing/await.hpp"
+#include "testing/temp_dir.hpp"
+
+namespace crm::actors {
+namespace {
+
+using testing::awaited;
+
+class ticket_actors : public ::testing::Test {
+protected:
+  void start() {
+    runtime_options o;
+    o.data_dir = dir.str();
+    o.cfg.timer_tick = 0;  // ticks only when the test says
+    o.cfg.sweep_every = 0; // sweeps only when the test says
+    o.cfg.sla.resolve = 3'600'000;
+    o.cfg.passivate_after = 60'000;
+    auto r = runtime::start(o, clk, nullptr);
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    rt = std::move(r.value());
+  }
+  void restart() {
+    rt.reset();
+    start();
+  }
+  void SetUp() override { start(); }
+
+  tickets::origin who() const { return {"acme", "KEY-000001", clk.wall_now()}; }
+
+  result<tickets::ticket> create(std::string subject = "Parcel not delivered") {
+    awaited<tickets::ticket> a;
+    tickets::create_cmd c;
+    c.category = "logistics";
+    c.subject = std::move(subject);
+    caf::anon_send(rt->company("acme"), create_ticket{c, who(), a.cb()});
+    return a.get();
+  }
+  result<tickets::ticket> get(const std::string& id, const std::string& company = "acme") {
+    awaited<tickets::ticket> a;
+    caf::anon_send(rt->company(company), get_ticket{id, a.cb()});
+    return a.get();
+  }
+  result<tickets::ticket> update(const std::string& id, tickets::update_cmd c) {
+    awaited<tickets::ticket> a;
+    caf::anon_send(rt->company("acme"), update_ticket{id, std::move(c), who(), a.cb()});
+    return a.get();
+  }
+  std::size_t tick() {
+    caf::scoped_actor self{rt->system()};
+    std::size_t n = 0;
+    self->request(rt->timers(), caf::infinite, tick_atom::value, 1)
+      .receive([&](std::size_t k) { n = k; }, [](caf::error&) {});
+    return n;
+  }
+  std::size_t sweep() {
+    caf::scoped_actor self{rt->system()};
+    std::size_t n = 0;
+    self->request(rt->company("acme"), caf::infinite, sweep_atom::value, 1)
+      .receive([&](std::size_t k) { n = k; }, [](caf::error&) {});
+    return n;
+  }
+
+  testing::temp_dir dir;
+  manual_clock clk;
+  std::unique_ptr<runtime> rt;
+};
+
+TEST_F(ticket_actors, a_created_ticket_reads_back_at_once) {
+  auto t = create();
+  ASSERT_TRUE(t.ok()) << t.err().message;
+  EXPECT_EQ(t->id, "TKT-000001");
+  auto g = get(t->id);
+  ASSERT_TRUE(g.ok()) << g.err().message;
+  EXPECT_EQ(g->subject, "Parcel not delivered");
+  EXPECT_EQ(g->st, tickets::status::open);
+}
+
+TEST_F(ticket_actors, another_company_sees_not_found) {
+  auto t = create();
+  ASSERT_TRUE(t.ok());
+  auto g = get(t->id, "globex");
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.err().code, errc::not_found);
+}
+
+TEST_F(ticket_actors, sla_breach_fires_once_with_a_manual_clock) {
+  auto t = create();
+  ASSERT_TRUE(t.ok());
+  clk.advance(3'599'000);
+  tick();
+  EXPECT_FALSE(get(t->id)->sla_breached);
+  clk.advance(1'000);
+  EXPECT_EQ(tick(), 1u);
+  ASSERT_TRUE(testing::eventually([&] { return get(t->id)->sla_breached; }));
+  clk.advance(10'000);
+  EXPECT_EQ(tick(), 0u);
+  auto seqs = rt->store().entity_seqs(t->id);
+  EXPECT_EQ(seqs.size(), 2u); // created, sla_breached
+}
+
+TEST_F(ticket_actors, resolved_tickets_never_breach) {
+  auto t = create();
+  tickets::update_cmd c;
+  c.status = "resolved";
+  ASSERT_TRUE(update(t->id, c).ok());
+  clk.advance(7'200'000);
+  tick();
+  EXPECT_FALSE(get(t->id)->sla_breached);
+}
+
+TEST_F(ticket_actors, a_deadline_passed_while_down_fires_once_at_start) {
+  auto t = create();
+  ASSERT_TRUE(t.ok());
+  rt.reset();
+  clk.advance(3'600'001);
+  start();
+  auto g = get(t->id);
+  ASSERT_TRUE(g.ok());
+  EXPECT_TRUE(g->sla_breached);
+  EXPECT_EQ(rt->recovery().timers_fired, 1u);
+  restart();
+  EXPECT_EQ(rt->recovery().timers_fired, 0u);
+  EXPECT_EQ(rt->store().entity_seqs(t->id).size(), 2u);
+}
+
+TEST_F(ticket_actors, passivated_tickets_reload_with_nothing_lost) {
+  auto t = create();
+  tickets::update_cmd c;
+  c.status = "in-progress";
+  ASSERT_TRUE(update(t->id, c).ok());
+  EXPECT_EQ(rt->resident_tickets(), 1);
+  clk.advance(60'000);
+  EXPECT_EQ(sweep(), 1u);
+  // Messages sent while it stops are buffered and answered by the reloaded actor.
+  tickets::update_cmd c2;
+  c2.priority = "critical";
+  auto u = update(t->id, c2);
+  ASSERT_TRUE(u.ok()) << u.err().message;
+  auto g = get(t->id);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->st, tickets::status::in_progress);
+  EXPECT_EQ(g->prio, tickets::priority::critical);
+  EXPECT_TRUE(testing::eventually([&] { return rt->resident_tickets() == 1; }));
+}
+
+TEST_F(ticket_actors, closed_tickets_leave_memory) {
+  auto t = create();
+  tickets::update_cmd c;
+  c.status = "closed";
+  ASSERT_TRUE(update(t->id, c).ok());
+  EXPECT_TRUE(testing::eventually([&] { return rt->resident_tickets() == 0; }));
+  auto g = get(t->id);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->st, tickets::status::closed);
+}
+
+TEST_F(ticket_actors, ids_continue_after_restart) {
+  ASSERT_TRUE(create().ok());
+  ASSERT_TRUE(create().ok());
+  restart();
+  auto t = create();
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->id, "TKT-000003");
+}
+
+} // namespace
+} // namespace crm::actors

@@ -1,0 +1,41 @@
+#pragma once
+// Waiting for answers that actors deliver through callbacks. Waits for a message, never for a
+// timer: timers are driven by a manual clock.
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <thread>
+
+#include "actors/protocol.hpp"
+
+namespace crm::testing {
+
+/// A reply<T> callback and the future it fulfils.
+template <class T>
+struct awaited {
+  std::shared_ptr<std::promise<result<T>>> p = std::make_shared<std::promise<result<T>>>();
+  std::future<result<T>> f = p->get_future();
+  actors::reply<T> cb() {
+    auto pp = p;
+    return [pp](result<T> r) { pp->set_value(std::move(r)); };
+  }
+  result<T> get() {
+    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+      return error{errc::unavailable, "no answer within 10 s"};
+    return f.get();
+  }
+};
+
+/// Polls `pred` until it holds or 10 s pass (message delivery, not a timer).
+inline bool eventually(const std::function<bool()>& pred) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return pred();
+}
+
+} // namespace crm::testing
