@@ -13,6 +13,7 @@
 #include "domain/replay.hpp"
 #include "domain/time_format.hpp"
 #include "storage/store.hpp"
+#include "storage/verify.hpp"
 
 namespace {
 
@@ -59,50 +60,17 @@ int verify(const std::string& dir) {
     return 2;
   auto [last, last_hash] = db->last_event();
   progress bar("verify", last);
-  std::uint64_t expected = 1, count = 0, breaks = 0;
-  std::string prev = genesis_hash();
-  auto report = [&](std::uint64_t seq, const std::string& why) {
-    if (breaks++ == 0)
-      std::cout << "BROKEN: the chain breaks at seq " << seq << ": " << why << "\n";
-    else if (breaks <= 20)
-      std::cout << "        also at seq " << seq << ": " << why << "\n";
-  };
-  simdjson::dom::parser parser;
-  db->scan_events(0, UINT64_MAX, [&](std::uint64_t seq, std::string_view bytes) {
-    ++count;
-    bar.tick(count);
-    if (seq != expected)
-      report(expected, seq > expected ? "events " + std::to_string(expected) + ".."
-                                          + std::to_string(seq - 1) + " are missing"
-                                      : "seq " + std::to_string(seq) + " is out of order");
-    expected = seq + 1;
-    auto parts = split_stored(bytes);
-    if (!parts) {
-      report(seq, "the stored event is not readable");
-      prev = std::string(64, '?');
-      return true;
-    }
-    simdjson::dom::element doc;
-    std::uint64_t inner = 0;
-    if (parser.parse(parts->canonical.data(), parts->canonical.size()).get(doc)
-        || doc["seq"].get(inner))
-      report(seq, "the event is not valid JSON");
-    else if (inner != seq)
-      report(seq, "the event says seq " + std::to_string(inner) + " (moved or reordered)");
-    if (parts->prev_hash != prev)
-      report(seq, "prevHash does not match the hash of the event before it");
-    auto h = chain_hash(parts->prev_hash, parts->canonical);
-    if (h != parts->hash)
-      report(seq, "the hash does not match the event's content (altered)");
-    prev = std::string(parts->hash);
-    return true;
-  });
-  if (breaks) {
-    std::cout << breaks << " break(s) in " << count << " events\n";
-    return 1;
+  auto rep = storage::verify_chain(*db, [&](std::uint64_t n) { bar.tick(n); });
+  if (rep.ok()) {
+    std::cout << "OK: " << rep.events << " events, chain intact, last hash " << rep.last_hash << "\n";
+    return 0;
   }
-  std::cout << "OK: " << count << " events, chain intact, last hash " << prev << "\n";
-  return 0;
+  std::cout << "BROKEN: the chain breaks at seq " << rep.breaks.front().seq << ": "
+            << rep.breaks.front().reason << "\n";
+  for (std::size_t i = 1; i < rep.breaks.size() && i < 20; ++i)
+    std::cout << "        also at seq " << rep.breaks[i].seq << ": " << rep.breaks[i].reason << "\n";
+  std::cout << rep.breaks.size() << " break(s) in " << rep.events << " events\n";
+  return 1;
 }
 
 int replay(const std::string& dir, const std::string& until) {

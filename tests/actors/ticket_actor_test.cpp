@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "actors/runtime.hpp"
+#include "actors/ticket_actor.hpp"
+#include "domain/replay.hpp"
 #include "testing/await.hpp"
 #include "testing/temp_dir.hpp"
 
@@ -164,6 +166,48 @@ TEST_F(ticket_actors, ids_continue_after_restart) {
   auto t = create();
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->id, "TKT-000003");
+}
+
+} // namespace
+} // namespace crm::actors
+
+namespace crm::actors {
+namespace {
+
+TEST_F(ticket_actors, snapshot_plus_tail_equals_full_replay) {
+  rt.reset();
+  runtime_options o;
+  o.data_dir = dir.str();
+  o.cfg.timer_tick = 0;
+  o.cfg.sweep_every = 0;
+  o.cfg.snapshot_every = 3;
+  rt = std::move(runtime::start(o, clk, nullptr).value());
+  auto t = create();
+  ASSERT_TRUE(t.ok());
+  for (int i = 0; i < 7; ++i) {
+    awaited<tickets::note> a;
+    caf::anon_send(rt->company("acme"),
+                   add_note{t->id, tickets::note_cmd{"note " + std::to_string(i), "internal"}, who(), a.cb()});
+    ASSERT_TRUE(a.get().ok());
+    clk.advance(1000);
+  }
+  tickets::update_cmd c;
+  c.status = "resolved";
+  ASSERT_TRUE(update(t->id, c).ok());
+  auto snap = rt->store().get(storage::cf::snapshots, t->id);
+  ASSERT_TRUE(snap); // 9 events, a snapshot every 3
+  EXPECT_EQ(storage::get_be64(*snap), rt->store().entity_seqs(t->id)[8]);
+  auto loaded = load_ticket(rt->store(), t->id);
+  ASSERT_TRUE(loaded);
+  replay_state rs;
+  rt->store().scan_events(1, UINT64_MAX, [&](std::uint64_t seq, std::string_view v) {
+    auto e = decode_stored(v);
+    e->seq = seq;
+    rs.apply(*e);
+    return true;
+  });
+  EXPECT_EQ(*loaded, rs.tickets.at(t->id));
+  EXPECT_EQ(*loaded, *get(t->id));
 }
 
 } // namespace

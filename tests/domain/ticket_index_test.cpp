@@ -1,0 +1,132 @@
+#include <gtest/gtest.h>
+
+#include "domain/ticket_index.hpp"
+
+namespace crm::tickets {
+namespace {
+
+ticket make(int n, priority p, status s, category c, millis created, std::string subject = "x") {
+  ticket t;
+  char id[16];
+  std::snprintf(id, sizeof id, "TKT-%06d", n);
+  t.id = id;
+  t.prio = p;
+  t.st = s;
+  t.cat = c;
+  t.created_at = created;
+  t.updated_at = created;
+  t.sla_due_at = created + 1000;
+  t.subject = std::move(subject);
+  return t;
+}
+
+std::vector<std::string> ids(const list_page& p) {
+  std::vector<std::string> out;
+  for (auto& t : p.items)
+    out.push_back(t->id);
+  return out;
+}
+
+TEST(ticket_index, pages_never_overlap_and_ties_break_by_id) {
+  ticket_index ix;
+  for (int i = 1; i <= 45; ++i)
+    ix.put(make(i, priority::medium, status::open, category::other, 1000 + i / 3)); // ties
+  list_query q;
+  q.limit = 20;
+  std::set<std::string> seen;
+  std::vector<std::string> order;
+  for (int page = 1; page <= 3; ++page) {
+    q.page = page;
+    auto p = ix.list(q);
+    EXPECT_EQ(p.total, 45u);
+    for (auto& id : ids(p)) {
+      EXPECT_TRUE(seen.insert(id).second) << id << " twice";
+      order.push_back(id);
+    }
+  }
+  EXPECT_EQ(seen.size(), 45u);
+  EXPECT_EQ(order.front(), "TKT-000045"); // -createdAt, then -id
+  EXPECT_EQ(order[1], "TKT-000044");
+}
+
+TEST(ticket_index, filters_take_several_values_and_sort_by_priority) {
+  ticket_index ix;
+  ix.put(make(1, priority::low, status::open, category::billing, 1));
+  ix.put(make(2, priority::critical, status::in_progress, category::billing, 2));
+  ix.put(make(3, priority::high, status::closed, category::technical, 3));
+  ix.put(make(4, priority::critical, status::open, category::technical, 4));
+  list_query q;
+  q.statuses = {status::open, status::in_progress};
+  ASSERT_TRUE(parse_sort("-priority", q));
+  auto p = ix.list(q);
+  EXPECT_EQ(ids(p), (std::vector<std::string>{"TKT-000004", "TKT-000002", "TKT-000001"}));
+  q = {};
+  q.categories = {category::technical};
+  ASSERT_TRUE(parse_sort("createdAt", q));
+  EXPECT_EQ(ids(ix.list(q)), (std::vector<std::string>{"TKT-000003", "TKT-000004"}));
+  EXPECT_FALSE(parse_sort("subject", q));
+}
+
+TEST(ticket_index, search_and_assignee) {
+  ticket_index ix;
+  auto a = make(1, priority::low, status::open, category::billing, 1, "Refund not received");
+  a.assigned_to = "REP-000001";
+  ix.put(a);
+  ix.put(make(2, priority::low, status::open, category::billing, 2, "Parcel damaged, refund"));
+  ix.put(make(3, priority::low, status::open, category::billing, 3, "Address change"));
+  list_query q;
+  q.words = {"refund"};
+  EXPECT_EQ(ix.list(q).total, 2u);
+  q.words = {"refund", "parcel"};
+  EXPECT_EQ(ids(ix.list(q)), (std::vector<std::string>{"TKT-000002"}));
+  q = {};
+  q.assigned_to = {"REP-000001"};
+  EXPECT_EQ(ids(ix.list(q)), (std::vector<std::string>{"TKT-000001"}));
+  q.assigned_to = {"null"};
+  EXPECT_EQ(ix.list(q).total, 2u);
+}
+
+TEST(ticket_index, replacing_a_ticket_keeps_one_copy_without_notes) {
+  ticket_index ix;
+  auto t = make(1, priority::low, status::open, category::billing, 1);
+  t.notes.push_back({"n", "text", "internal", "k", 1});
+  ix.put(t);
+  t.st = status::resolved;
+  ix.put(t);
+  EXPECT_EQ(ix.size(), 1u);
+  EXPECT_EQ(ix.list({}).total, 1u);
+  EXPECT_EQ(ix.find("TKT-000001")->st, status::resolved);
+  EXPECT_TRUE(ix.find("TKT-000001")->notes.empty());
+}
+
+TEST(ticket_index, metrics_count_the_period) {
+  ticket_index ix;
+  auto a = make(1, priority::high, status::resolved, category::billing, 100);
+  a.last_resolution_at = 600; // within SLA (due 1100)
+  auto b = make(2, priority::low, status::closed, category::other, 200);
+  b.last_resolution_at = 2000; // late
+  auto c = make(3, priority::low, status::open, category::other, 5000);
+  c.sla_breached = true;
+  ix.put(a);
+  ix.put(b);
+  ix.put(c);
+  auto m = ix.compute({});
+  EXPECT_EQ(m.created, 3u);
+  EXPECT_EQ(m.resolved, 2u);
+  EXPECT_EQ(m.resolved_within_sla, 1u);
+  EXPECT_EQ(m.breached, 1u);
+  EXPECT_DOUBLE_EQ(*m.sla_compliance, 0.5);
+  EXPECT_DOUBLE_EQ(*m.avg_resolution_ms, (500.0 + 1800.0) / 2);
+  EXPECT_EQ(m.by_priority[static_cast<int>(priority::low)], 2u);
+  metrics_query q;
+  q.from = 150; // b created; a resolved (in time); b's late resolution falls after `to`
+  q.to = 1500;
+  m = ix.compute(q);
+  EXPECT_EQ(m.created, 1u);
+  EXPECT_EQ(m.resolved, 1u);
+  EXPECT_EQ(m.resolved_within_sla, 1u);
+  EXPECT_EQ(m.breached, 0u);
+}
+
+} // namespace
+} // namespace crm::tickets

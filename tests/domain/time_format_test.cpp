@@ -1,0 +1,50 @@
+#include <gtest/gtest.h>
+
+#include "domain/time_format.hpp"
+
+namespace crm {
+namespace {
+
+TEST(time_format, formats_utc_with_milliseconds) {
+  EXPECT_EQ(format_time(0), "1970-01-01T00:00:00.000Z");
+  auto t = parse_time("2026-11-24T10:00:00.123Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(format_time(*t), "2026-11-24T10:00:00.123Z");
+}
+
+TEST(time_format, parses_offsets_dates_and_rejects_garbage) {
+  EXPECT_EQ(parse_time("2026-11-24T15:30:00+05:30"), parse_time("2026-11-24T10:00:00Z"));
+  EXPECT_EQ(parse_time("2026-11-24"), parse_time("2026-11-24T00:00:00.000Z"));
+  EXPECT_FALSE(parse_time("2026-11-24T10:00:00"));
+  EXPECT_FALSE(parse_time("2026-02-31"));
+  EXPECT_FALSE(parse_time("yesterday"));
+  EXPECT_FALSE(parse_time("2026-13-01"));
+  EXPECT_FALSE(parse_time(""));
+}
+
+TEST(time_format, durations) {
+  EXPECT_EQ(parse_duration("250ms"), 250);
+  EXPECT_EQ(parse_duration("3s"), 3000);
+  EXPECT_EQ(parse_duration("15m"), 900'000);
+  EXPECT_EQ(parse_duration("24h"), 86'400'000);
+  EXPECT_EQ(parse_duration("2d"), 172'800'000);
+  EXPECT_FALSE(parse_duration("0s"));
+  EXPECT_FALSE(parse_duration("5"));
+  EXPECT_FALSE(parse_duration("5w"));
+  EXPECT_FALSE(parse_duration("-5s"));
+}
+
+TEST(money, keeps_paise_exactly) {
+  EXPECT_EQ(rupees_to_paise(1234.5), 123450);
+  EXPECT_EQ(rupees_to_paise(0.1), 10);
+  EXPECT_EQ(rupees_to_paise(19.99), 1999);
+  EXPECT_EQ(rupees_to_paise(99999999.99), 9999999999);
+  EXPECT_FALSE(rupees_to_paise(1.005));
+  EXPECT_FALSE(rupees_to_paise(-1));
+  EXPECT_EQ(paise_to_string(123450), "1234.50");
+  EXPECT_EQ(paise_to_string(120000), "1200");
+  EXPECT_EQ(paise_to_string(5), "0.05");
+}
+
+} // namespace
+} // namespace crm

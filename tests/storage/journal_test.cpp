@@ -1,0 +1,181 @@
+#include <gtest/gtest.h>
+
+#include <rocksdb/write_batch.h>
+
+#include <thread>
+
+#include "storage/journal.hpp"
+#include "storage/verify.hpp"
+#include "testing/temp_dir.hpp"
+
+namespace crm::storage {
+namespace {
+
+event_draft draft(const std::string& entity, int n, const std::string& company = "acme") {
+  return event_draft{company, entity, "test.happened", "system", 1'795'000'000'000 + n,
+                     "{\"n\":" + std::to_string(n) + "}"};
+}
+
+std::unique_ptr<store> open_rw(const testing::temp_dir& d) {
+  auto s = store::open(d.str(), open_mode::read_write);
+  EXPECT_TRUE(s.ok());
+  return std::move(s.value());
+}
+
+TEST(journal, concurrent_submitters_get_one_gapless_chained_sequence) {
+  testing::temp_dir dir;
+  auto db = open_rw(dir);
+  {
+    journal j(*db, {});
+    std::vector<std::thread> threads;
+    std::atomic<int> answered{0};
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 500; ++i) {
+          submission s;
+          s.events = {draft("E-" + std::to_string(t), i), draft("E-" + std::to_string(t), i)};
+          s.done = [&](result<std::vector<event>> r) {
+            ASSERT_TRUE(r.ok());
+            ASSERT_EQ(r.value().size(), 2u);
+            EXPECT_EQ(r.value()[1].seq, r.value()[0].seq + 1); // a submission stays together
+            EXPECT_EQ(r.value()[1].prev_hash, r.value()[0].hash);
+            ++answered;
+          };
+          j.submit(std::move(s));
+        }
+      });
+    for (auto& t : threads)
+      t.join();
+    j.flush();
+    EXPECT_EQ(answered.load(), 2000);
+    EXPECT_EQ(j.last_seq(), 4000u);
+  }
+  auto rep = verify_chain(*db);
+  EXPECT_TRUE(rep.ok());
+  EXPECT_EQ(rep.events, 4000u);
+  EXPECT_EQ(db->entity_seqs("E-2").size(), 1000u);
+}
+
+TEST(journal, rows_are_written_with_their_events_and_snapshots_get_the_seq) {
+  testing::temp_dir dir;
+  auto db = open_rw(dir);
+  journal j(*db, {});
+  submission s;
+  s.events = {draft("TKT-1", 1), draft("TKT-1", 2)};
+  s.ops.push_back({cf::timers, false, "timer-row", "", false});
+  s.ops.push_back({cf::snapshots, false, "TKT-1", "state", true});
+  auto r = submit_and_wait(j, std::move(s));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(db->get(cf::timers, "timer-row"));
+  auto snap = db->get(cf::snapshots, "TKT-1");
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(get_be64(*snap), 2u);
+  EXPECT_EQ(snap->substr(8), "state");
+  submission del;
+  del.ops.push_back({cf::timers, true, "timer-row", "", false});
+  ASSERT_TRUE(submit_and_wait(j, std::move(del)).ok());
+  EXPECT_FALSE(db->get(cf::timers, "timer-row"));
+}
+
+TEST(journal, the_chain_continues_across_restarts) {
+  testing::temp_dir dir;
+  {
+    auto db = open_rw(dir);
+    journal j(*db, {});
+    ASSERT_TRUE(submit_and_wait(j, {{draft("A", 1)}, {}, {}}).ok());
+  }
+  auto db = open_rw(dir);
+  journal j(*db, {.sync = true});
+  auto r = submit_and_wait(j, {{draft("A", 2)}, {}, {}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value()[0].seq, 2u);
+  j.stop();
+  EXPECT_TRUE(verify_chain(*db).ok());
+}
+
+TEST(journal, company_events_are_that_companys_only) {
+  testing::temp_dir dir;
+  auto db = open_rw(dir);
+  journal j(*db, {});
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(submit_and_wait(j, {{draft("X", i, i % 2 ? "acme" : "globex")}, {}, {}}).ok());
+  auto evs = db->company_events("acme", 0, 100, [](const event&) { return true; });
+  ASSERT_EQ(evs.size(), 5u);
+  for (auto& e : evs)
+    EXPECT_EQ(e.company_id, "acme");
+  auto page = db->company_events("acme", evs[1].seq, 2, [](const event&) { return true; });
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[0].seq, evs[2].seq);
+}
+
+TEST(journal, after_stop_submissions_fail_cleanly) {
+  testing::temp_dir dir;
+  auto db = open_rw(dir);
+  journal j(*db, {});
+  j.stop();
+  auto r = submit_and_wait(j, {{draft("A", 1)}, {}, {}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, errc::unavailable);
+}
+
+class tampering : public ::testing::Test {
+protected:
+  void SetUp() override {
+    db = open_rw(dir);
+    journal j(*db, {});
+    for (int i = 1; i <= 10; ++i)
+      ASSERT_TRUE(submit_and_wait(j, {{draft("TKT-1", i)}, {}, {}}).ok());
+    ASSERT_TRUE(verify_chain(*db).ok());
+  }
+  std::string raw(std::uint64_t seq) { return *db->get(cf::events, be64(seq)); }
+  void put(std::uint64_t seq, const std::string& v) {
+    ASSERT_TRUE(db->db().Put({}, db->handle(cf::events), be64(seq), v).ok());
+  }
+  testing::temp_dir dir;
+  std::unique_ptr<store> db;
+};
+
+TEST_F(tampering, an_altered_event_is_caught_at_its_seq) {
+  auto v = raw(4);
+  auto pos = v.find("\"n\":4");
+  ASSERT_NE(pos, std::string::npos);
+  v[pos + 4] = '9';
+  put(4, v);
+  auto rep = verify_chain(*db);
+  ASSERT_FALSE(rep.ok());
+  EXPECT_EQ(rep.breaks.front().seq, 4u);
+  EXPECT_NE(rep.breaks.front().reason.find("altered"), std::string::npos);
+}
+
+TEST_F(tampering, a_removed_event_is_caught_at_its_seq) {
+  ASSERT_TRUE(db->db().Delete({}, db->handle(cf::events), be64(6)).ok());
+  auto rep = verify_chain(*db);
+  ASSERT_FALSE(rep.ok());
+  EXPECT_EQ(rep.breaks.front().seq, 6u);
+  EXPECT_NE(rep.breaks.front().reason.find("missing"), std::string::npos);
+}
+
+TEST_F(tampering, reordered_events_are_caught) {
+  auto a = raw(3), b = raw(7);
+  put(3, b);
+  put(7, a);
+  auto rep = verify_chain(*db);
+  ASSERT_FALSE(rep.ok());
+  EXPECT_EQ(rep.breaks.front().seq, 3u);
+  EXPECT_NE(rep.breaks.front().reason.find("reordered"), std::string::npos);
+}
+
+TEST_F(tampering, a_rehashed_forgery_still_breaks_the_link_after_it) {
+  // Alter event 5 and recompute its own hash: event 6's prevHash no longer links.
+  auto v = raw(5);
+  auto parts = split_stored(v);
+  std::string canonical(parts->canonical);
+  canonical.replace(canonical.find("\"n\":5"), 5, "\"n\":8");
+  put(5, encode_stored(canonical, parts->prev_hash, chain_hash(parts->prev_hash, canonical)));
+  auto rep = verify_chain(*db);
+  ASSERT_FALSE(rep.ok());
+  EXPECT_EQ(rep.breaks.front().seq, 6u);
+}
+
+} // namespace
+} // namespace crm::storage
