@@ -45,6 +45,7 @@ void add_flags(CLI::App& app, config& c) {
   flag(app, "--actor-threads", c.actor_threads, "actor scheduler threads");
   flag(app, "--journal-delay-us", c.journal_delay_us, "extra wait (microseconds) to grow small journal batches");
   flag(app, "--idle-timeout", c.idle_timeout, "close idle HTTP connections after this long");
+  flag(app, "--clock-offset", c.clock_offset, "run with the wall clock moved forward by this (drills, tests)");
   flag(app, "--smtp-url", c.smtp_url, "smtp://HOST:PORT (not used yet)");
   flag(app, "--smtp-from", c.smtp_from, "sender address (not used yet)");
   flag(app, "--whatsapp-url", c.whatsapp_url, "WhatsApp gateway (not used yet)");
@@ -112,6 +113,12 @@ result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_
   if (c.log_format != "text" && c.log_format != "json")
     return error{errc::invalid, "--log-format: text or json, got " + c.log_format};
   return true;
+}
+
+result<millis> clock_offset(const config& c) {
+  if (c.clock_offset.empty())
+    return millis{0};
+  return duration("--clock-offset", c.clock_offset);
 }
 
 } // namespace crm::app

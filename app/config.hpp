@@ -30,6 +30,7 @@ struct config {
   int actor_threads = 2;
   int journal_delay_us = 0;
   std::string idle_timeout = "60s";
+  std::string clock_offset; // shifts the wall clock forward (drills and tests)
   // Notification channels (CONTRACT section 11): accepted now, used by a later issue.
   std::string smtp_url, smtp_from, whatsapp_url, sms_url, webhook_url;
   std::string notify_retry_delay = "2s";
@@ -43,5 +44,8 @@ void add_flags(CLI::App& app, config& c);
 
 /// Turns the flags into runtime and server options; an error names the bad flag.
 result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_options& srv);
+
+/// --clock-offset in ms (0 when unset).
+result<millis> clock_offset(const config& c);
 
 } // namespace crm::app

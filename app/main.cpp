@@ -102,7 +102,14 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  crm::system_clock clk;
+  auto offset = crm::app::clock_offset(cfg);
+  if (!offset) {
+    log->critical("{}", offset.err().message);
+    return 2;
+  }
+  if (*offset)
+    log->warn("--clock-offset: the wall clock runs {} ms ahead", *offset);
+  crm::offset_clock clk(*offset);
   auto rt = crm::actors::runtime::start(rt_opts, clk, actors_log);
   if (!rt) {
     log->critical("cannot start: {}", rt.err().message);

@@ -35,6 +35,19 @@ private:
   using system_clock_t = std::chrono::system_clock;
 };
 
+/// Wall time shifted by a fixed offset (--clock-offset: drills and restart tests that need
+/// "a day later" without waiting a day).
+class offset_clock final : public clock {
+public:
+  explicit offset_clock(millis offset) : offset_(offset) {}
+  millis wall_now() const override { return base_.wall_now() + offset_; }
+  millis steady_now() const override { return base_.steady_now(); }
+
+private:
+  system_clock base_;
+  millis offset_;
+};
+
 /// A clock that moves only when told to. Thread safe.
 class manual_clock final : public clock {
 public:

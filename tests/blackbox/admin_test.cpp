@@ -1,0 +1,65 @@
+// Black-box tests of CONTRACT section 10 (API keys) against the real binary.
+#include "blackbox/fixture.hpp"
+
+namespace crm::blackbox {
+namespace {
+
+class admin : public server_suite {};
+
+TEST_F(admin, a_key_is_shown_once_and_stored_as_a_hash) {
+  auto c = company();
+  auto r = platform("POST", "/api/v1/admin/api-keys",
+                    R"({"companyId":")" + c + R"(","role":"agent","name":"Asha's laptop","repId":"REP-000001"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.str("companyId"), c);
+  EXPECT_EQ(r.str("role"), "agent");
+  EXPECT_EQ(r.str("name"), "Asha's laptop");
+  auto id = r.str("id"), secret = r.str("key");
+  EXPECT_EQ(id.substr(0, 4), "KEY-");
+  EXPECT_GE(secret.size(), 32u);
+  auto list = platform("GET", "/api/v1/admin/api-keys?companyId=" + c);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find(secret), std::string::npos);
+  EXPECT_EQ(list.body.find("keyHash"), std::string::npos);
+  simdjson::dom::array keys;
+  ASSERT_FALSE(list.json()["apiKeys"].get(keys));
+  ASSERT_EQ(keys.size(), 1u);
+  // The data dir never holds the key itself.
+  EXPECT_EQ(as(secret, "GET", "/api/v1/support/tickets").status, 200);
+  server_->terminate();
+  std::string hits;
+  testing::run_command({"/bin/grep", "-rl", secret, (dir_->path() / "data").string()}, hits);
+  EXPECT_TRUE(hits.empty()) << hits;
+  delete server_;
+  server_ = new testing::server_process((dir_->path() / "data").string(), {},
+                                        {{"CRM_PLATFORM_TOKEN", platform_token}});
+  ASSERT_TRUE(server_->ready());
+  http_client fresh(server_->port());
+  EXPECT_EQ(fresh.request("GET", "/api/v1/support/tickets", {}, {{"Authorization", "Bearer " + secret}}).status,
+            200); // keys survive restarts
+}
+
+TEST_F(admin, revoking_takes_effect_at_once) {
+  auto c = company();
+  auto r = platform("POST", "/api/v1/admin/api-keys", R"({"companyId":")" + c + R"(","role":"admin","name":"k"})");
+  auto id = r.str("id"), secret = r.str("key");
+  EXPECT_EQ(as(secret, "GET", "/api/v1/support/tickets").status, 200);
+  auto d = platform("DELETE", "/api/v1/admin/api-keys/" + id);
+  ASSERT_EQ(d.status, 200) << d.body;
+  EXPECT_EQ(as(secret, "GET", "/api/v1/support/tickets").status, 401);
+  EXPECT_EQ(platform("DELETE", "/api/v1/admin/api-keys/" + id).status, 404);
+  EXPECT_EQ(platform("DELETE", "/api/v1/admin/api-keys/KEY-999999").status, 404);
+}
+
+TEST_F(admin, validation_and_access) {
+  EXPECT_EQ(platform("POST", "/api/v1/admin/api-keys", R"({"companyId":"c","role":"boss","name":"k"})").status, 422);
+  auto r = platform("POST", "/api/v1/admin/api-keys", R"({"role":"admin"})");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(detail_fields(r), (std::set<std::string>{"companyId", "name"}));
+  EXPECT_EQ(platform("POST", "/api/v1/admin/api-keys", R"({"companyId":"c","role":"admin","name":"k","x":1})").status, 422);
+  EXPECT_EQ(platform("GET", "/api/v1/admin/api-keys").status, 400);
+  EXPECT_EQ(client_.request("GET", "/api/v1/admin/api-keys?companyId=c").status, 401);
+}
+
+} // namespace
+} // namespace crm::blackbox

@@ -1,0 +1,142 @@
+#include "testing/server_process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "testing/http_client.hpp"
+
+#ifndef CRM_BINARY_DIR
+#error "CRM_BINARY_DIR must name the build directory"
+#endif
+
+namespace crm::testing {
+
+namespace {
+
+unsigned short free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+} // namespace
+
+std::string binary(const std::string& name) {
+  return std::string(CRM_BINARY_DIR) + "/" + name;
+}
+
+server_process::server_process(std::string data_dir, std::vector<std::string> extra_args,
+                               std::map<std::string, std::string> env) {
+  port_ = free_port();
+  log_path_ = data_dir + ".log";
+  std::vector<std::string> args = {binary("crm-server"), "--listen",
+                                   "127.0.0.1:" + std::to_string(port_), "--data-dir", data_dir};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    for (auto& [k, v] : env)
+      ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::_Exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    http_client c(port_);
+    if (c.request("GET", "/healthz").status == 200) {
+      ready_ = true;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+server_process::~server_process() {
+  if (pid_ > 0)
+    terminate();
+}
+
+int server_process::terminate() {
+  if (pid_ <= 0)
+    return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void server_process::kill9() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string server_process::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int run_command(const std::vector<std::string>& argv_in, std::string& out) {
+  int pipefd[2];
+  if (::pipe(pipefd) != 0)
+    return -1;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(pipefd[1], 1);
+    ::close(pipefd[0]);
+    std::vector<std::string> args = argv_in;
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::_Exit(127);
+  }
+  ::close(pipefd[1]);
+  char buf[65536];
+  ssize_t n;
+  out.clear();
+  while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<size_t>(n));
+  ::close(pipefd[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+} // namespace crm::testing
