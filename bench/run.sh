@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The bench command: builds crm-server and the bench tools (release), runs the raw Beast ceiling
+# and the CRM server through wrk on loopback, and prints one table (req/s, p50, p99, ratio to the
+# ceiling) plus restart time and memory per open ticket. wrk shares the machine's cores.
+#   bench/run.sh            # 10 s per run
+#   DURATION=5 bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release --target benches >/dev/null
+B=build/bench
+DUR="${DURATION:-10}"
+CONN="${CONNECTIONS:-64}"
+THREADS="${WRK_THREADS:-2}"
+PORT_RAW=18901
+PORT=18902
+TOKEN=bench-token
+WORK=$(mktemp -d /tmp/crm-bench.XXXXXX)
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+wait_ready() { # port
+  for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "server on $1 did not become ready" >&2; return 1
+}
+run_wrk() { # port mode ids -> "rps p50 p99 errors"
+  BENCH_MODE=$2 BENCH_TOKEN=$TOKEN BENCH_IDS=${3:-1000} \
+    wrk -t"$THREADS" -c"$CONN" -d"${DUR}s" -s bench/wrk.lua "http://127.0.0.1:$1" | awk '/^RESULT/ {print $2, $3, $4, $5}'
+}
+start_crm() { # data-dir extra-args...
+  local dir=$1; shift
+  CRM_PLATFORM_TOKEN=$TOKEN build/crm-server --listen 127.0.0.1:$PORT --data-dir "$dir" --log-level warn "$@" \
+    2>>"$WORK/server.log" &
+  SERVER_PID=$!
+  wait_ready $PORT
+}
+stop_crm() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+declare -A R
+"$B/crm-bench-raw" $PORT_RAW 2 & RAW_PID=$!
+wait_ready_raw() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT_RAW/" && return 0; sleep 0.05; done; }
+wait_ready_raw
+R[raw_post]=$(run_wrk $PORT_RAW post)
+R[raw_get]=$(run_wrk $PORT_RAW get)
+kill $RAW_PID; wait $RAW_PID 2>/dev/null || true
+
+start_crm "$WORK/os"
+R[post_os]=$(run_wrk $PORT post)
+IDS=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/support/tickets?limit=1" \
+  | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
+R[get]=$(run_wrk $PORT get "$IDS")
+R[mix]=$(run_wrk $PORT mix "$IDS")
+stop_crm
+
+start_crm "$WORK/sync" --durability sync
+R[post_sync]=$(run_wrk $PORT post)
+stop_crm
+
+# 100k tickets: the filtered page, and memory per open ticket.
+"$B/crm-bench-seed" --data-dir "$WORK/list" --company bench --tickets 100000 >/dev/null
+start_crm "$WORK/empty"
+EMPTY_RSS=$(rss_kb $SERVER_PID)
+stop_crm
+start_crm "$WORK/list"
+LIST_RSS=$(rss_kb $SERVER_PID)
+R[list]=$(run_wrk $PORT list 100000)
+stop_crm
+
+# Restart with 1M events: 200k tickets with 4 notes each.
+"$B/crm-bench-seed" --data-dir "$WORK/big" --company bench --tickets 200000 --notes 4 >/dev/null
+T0=$(date +%s%N)
+start_crm "$WORK/big"
+T1=$(date +%s%N)
+BIG_RSS=$(rss_kb $SERVER_PID)
+stop_crm
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+row() { # label key ceiling-key
+  read -r rps p50 p99 err <<<"${R[$2]}"
+  local r="-"
+  [ -n "${3:-}" ] && r=$(ratio "$rps" "$(echo "${R[$3]}" | awk '{print $1}')")
+  printf "| %s | %s | %s | %s | %s | %s |\n" "$1" "$rps" "$p50" "$p99" "$r" "$err"
+}
+echo
+echo "wrk: $THREADS threads, $CONN connections, ${DUR}s per run, loopback, $(nproc) cores shared"
+echo
+echo "| run | req/s | p50 ms | p99 ms | ratio to ceiling | errors |"
+echo "|---|---|---|---|---|---|"
+row "raw Beast POST (ceiling)" raw_post
+row "raw Beast GET (ceiling)" raw_get
+row "POST ticket, --durability os" post_os raw_post
+row "POST ticket, --durability sync" post_sync raw_post
+row "GET ticket" get raw_get
+row "GET filtered page of 20 of 100k" list raw_get
+row "mix 70% reads" mix raw_get
+echo
+echo "restart with $(( 200000 * 5 )) events: ready in $(( (T1 - T0) / 1000000 )) ms (RSS then $(( BIG_RSS / 1024 )) MiB)"
+echo "memory: empty server ${EMPTY_RSS} KiB, with 100k open tickets ${LIST_RSS} KiB:" \
+  "$(( (LIST_RSS - EMPTY_RSS) * 1024 / 100000 )) bytes per open ticket"

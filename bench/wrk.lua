@@ -1,0 +1,55 @@
+-- wrk script for the CRM benches. Environment:
+--   BENCH_MODE  post | get | list | mix
+--   BENCH_TOKEN platform token; BENCH_COMPANY company; BENCH_IDS highest ticket number for reads
+local mode = os.getenv("BENCH_MODE") or "post"
+local token = os.getenv("BENCH_TOKEN") or ""
+local company = os.getenv("BENCH_COMPANY") or "bench"
+local ids = tonumber(os.getenv("BENCH_IDS") or "1000")
+local counter = 0
+
+local headers = {
+  ["Authorization"] = "Bearer " .. token,
+  ["X-Company-Id"] = company,
+  ["Content-Type"] = "application/json",
+}
+local body = '{"category":"logistics","priority":"high","subject":"Parcel not delivered for order ORD-1",' ..
+  '"description":"The courier marked it undeliverable","relatedOrderId":"ORD-1","shipmentId":"SHP-1",' ..
+  '"customer":{"name":"Asha","email":"asha@example.in","phone":"9876543210"}}'
+local lists = {
+  "/api/v1/support/tickets?status=open&priority=high&limit=20",
+  "/api/v1/support/tickets?category=billing&sortBy=-priority&limit=20&page=3",
+  "/api/v1/support/tickets?q=refund&limit=20",
+  "/api/v1/support/tickets?status=open,in-progress&category=logistics&limit=20&page=10",
+}
+
+local function get_one()
+  local id = math.random(1, ids)
+  return wrk.format("GET", string.format("/api/v1/support/tickets/TKT-%06d", id), headers)
+end
+
+request = function()
+  counter = counter + 1
+  if mode == "post" then
+    return wrk.format("POST", "/api/v1/support/tickets", headers, body)
+  elseif mode == "get" then
+    return get_one()
+  elseif mode == "list" then
+    return wrk.format("GET", lists[(counter % #lists) + 1], headers)
+  else -- mix: 70% reads
+    local r = counter % 10
+    if r < 3 then
+      return wrk.format("POST", "/api/v1/support/tickets", headers, body)
+    elseif r < 9 then
+      return get_one()
+    else
+      return wrk.format("GET", lists[(counter % #lists) + 1], headers)
+    end
+  end
+end
+
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read +
+    summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT %.0f %.3f %.3f %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, errors))
+end
