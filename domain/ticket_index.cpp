@@ -7,26 +7,19 @@ namespace crm::tickets {
 
 namespace {
 
-bool older(const std::shared_ptr<const ticket>& a, const std::shared_ptr<const ticket>& b) {
-  if (a->created_at != b->created_at)
-    return a->created_at < b->created_at;
-  return a->id < b->id;
-}
-
 template <class T>
 bool one_of(const std::vector<T>& set, const T& v) {
   return set.empty() || std::find(set.begin(), set.end(), v) != set.end();
 }
 
 bool contains_words(const std::string& subject, const std::vector<std::string>& words) {
-  if (words.empty())
-    return true;
-  std::string lower(subject.size(), ' ');
-  std::transform(subject.begin(), subject.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (auto& w : words)
-    if (lower.find(w) == std::string::npos)
+  for (auto& w : words) {
+    auto it = std::search(subject.begin(), subject.end(), w.begin(), w.end(), [](char a, char b) {
+      return std::tolower(static_cast<unsigned char>(a)) == b;
+    });
+    if (it == subject.end())
       return false;
+  }
   return true;
 }
 
@@ -36,7 +29,47 @@ bool in(std::optional<millis> t, const metrics_query& q) {
   return (!q.from || *t >= *q.from) && (!q.to || *t <= *q.to);
 }
 
+/// Merges sorted ranges (ascending, or descending when `desc`) and hands each element to
+/// `visit` until it returns false.
+template <class T, class Visit>
+void merge(const std::vector<const std::vector<T>*>& ranges, bool desc, Visit&& visit) {
+  struct cursor {
+    const std::vector<T>* v;
+    std::size_t i; // next position from the front (asc) or from the back (desc)
+  };
+  std::vector<cursor> heap;
+  for (auto* r : ranges)
+    if (!r->empty())
+      heap.push_back({r, 0});
+  auto at = [&](const cursor& c) -> const T& { return desc ? (*c.v)[c.v->size() - 1 - c.i] : (*c.v)[c.i]; };
+  auto later = [&](const cursor& a, const cursor& b) { return desc ? at(a) < at(b) : at(b) < at(a); };
+  std::make_heap(heap.begin(), heap.end(), later);
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    auto& c = heap.back();
+    if (!visit(at(c)))
+      return;
+    if (++c.i == c.v->size())
+      heap.pop_back();
+    else
+      std::push_heap(heap.begin(), heap.end(), later);
+  }
+}
+
 } // namespace
+
+std::uint64_t id_number(std::string_view id) {
+  auto dash = id.rfind('-');
+  if (dash == std::string_view::npos || dash + 1 >= id.size())
+    return 0;
+  std::uint64_t n = 0;
+  for (auto c : id.substr(dash + 1)) {
+    if (c < '0' || c > '9')
+      return 0;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
 
 bool parse_sort(std::string_view s, list_query& q) {
   bool desc = !s.empty() && s.front() == '-';
@@ -49,90 +82,147 @@ bool parse_sort(std::string_view s, list_query& q) {
   return true;
 }
 
+void ticket_index::insert_into(int b, const ticket& t, std::uint64_t n) {
+  auto& bk = buckets_[b];
+  std::pair<millis, std::uint64_t> key{t.created_at, n};
+  if (bk.by_created.empty() || bk.by_created.back() < key)
+    bk.by_created.push_back(key);
+  else
+    bk.by_created.insert(std::lower_bound(bk.by_created.begin(), bk.by_created.end(), key), key);
+  if (bk.by_number.empty() || bk.by_number.back() < n)
+    bk.by_number.push_back(n);
+  else
+    bk.by_number.insert(std::lower_bound(bk.by_number.begin(), bk.by_number.end(), n), n);
+}
+
+void ticket_index::erase_from(int b, const ticket& t, std::uint64_t n) {
+  auto& bk = buckets_[b];
+  std::pair<millis, std::uint64_t> key{t.created_at, n};
+  auto c = std::lower_bound(bk.by_created.begin(), bk.by_created.end(), key);
+  if (c != bk.by_created.end() && *c == key)
+    bk.by_created.erase(c);
+  auto k = std::lower_bound(bk.by_number.begin(), bk.by_number.end(), n);
+  if (k != bk.by_number.end() && *k == n)
+    bk.by_number.erase(k);
+}
+
 void ticket_index::put(const ticket& t) {
+  auto n = id_number(t.id);
   auto copy = std::make_shared<ticket>(t);
   copy->notes.clear();
   copy->notes.shrink_to_fit();
-  std::shared_ptr<const ticket> p = std::move(copy);
-  auto it = by_id_.find(t.id);
-  if (it != by_id_.end()) {
-    auto pos = std::lower_bound(ordered_.begin(), ordered_.end(), it->second, older);
-    if (pos != ordered_.end() && (*pos)->id == t.id)
-      *pos = p;
-    it->second = std::move(p);
+  auto it = tickets_.find(n);
+  if (it != tickets_.end()) {
+    auto& old = *it->second;
+    if (bucket_of(old) != bucket_of(t) || old.created_at != t.created_at) {
+      erase_from(bucket_of(old), old, n);
+      insert_into(bucket_of(t), t, n);
+    }
+    it->second = std::move(copy);
     return;
   }
-  auto pos = std::upper_bound(ordered_.begin(), ordered_.end(), p, older);
-  ordered_.insert(pos, p);
-  by_id_.emplace(t.id, std::move(p));
+  insert_into(bucket_of(t), t, n);
+  tickets_.emplace(n, std::move(copy));
 }
 
 std::shared_ptr<const ticket> ticket_index::find(const std::string& id) const {
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : it->second;
+  auto it = tickets_.find(id_number(id));
+  if (it == tickets_.end() || it->second->id != id)
+    return nullptr;
+  return it->second;
+}
+
+std::vector<int> ticket_index::buckets_for(const list_query& q) const {
+  std::vector<int> out;
+  for (int s = 0; s < 4; ++s)
+    for (int p = 0; p < 4; ++p)
+      for (int c = 0; c < 4; ++c)
+        if (one_of(q.statuses, static_cast<status>(s)) && one_of(q.priorities, static_cast<priority>(p))
+            && one_of(q.categories, static_cast<category>(c)))
+          out.push_back(s * 16 + p * 4 + c);
+  return out;
 }
 
 list_page ticket_index::list(const list_query& q) const {
+  static const std::string null_s = "null";
+  const bool scan_filters = !q.assigned_to.empty() || !q.words.empty();
   auto match = [&](const ticket& t) {
-    if (!one_of(q.statuses, t.st) || !one_of(q.priorities, t.prio)
-        || !one_of(q.categories, t.cat))
-      return false;
     if (!q.assigned_to.empty()) {
-      static const std::string null_s = "null";
       const std::string& a = t.assigned_to.empty() ? null_s : t.assigned_to;
       if (std::find(q.assigned_to.begin(), q.assigned_to.end(), a) == q.assigned_to.end())
         return false;
     }
     return contains_words(t.subject, q.words);
   };
+  auto bs = buckets_for(q);
   list_page out;
   const std::size_t skip = static_cast<std::size_t>(q.page - 1) * static_cast<std::size_t>(q.limit);
   const std::size_t want = static_cast<std::size_t>(q.limit);
+  std::size_t matched = 0;
+  // Visits tickets in page order; false once the page is full and nothing is left to count.
+  auto take = [&](std::uint64_t n) {
+    auto& t = tickets_.at(n);
+    if (scan_filters && !match(*t))
+      return true;
+    if (matched >= skip && out.items.size() < want)
+      out.items.push_back(t);
+    ++matched;
+    return scan_filters || out.items.size() < want;
+  };
   if (q.sort_by == "createdAt") {
-    auto visit = [&](const std::shared_ptr<const ticket>& p) {
-      if (!match(*p))
-        return;
-      if (out.total >= skip && out.items.size() < want)
-        out.items.push_back(p);
-      ++out.total;
+    std::vector<const std::vector<std::pair<millis, std::uint64_t>>*> ranges;
+    for (int b : bs)
+      ranges.push_back(&buckets_[b].by_created);
+    merge(ranges, q.descending, [&](const std::pair<millis, std::uint64_t>& k) { return take(k.second); });
+  } else if (q.sort_by == "priority") {
+    // Descending puts critical first; ties by id in the same direction.
+    bool more = true;
+    for (int step = 0; step < 4 && more; ++step) {
+      int p = q.descending ? step : 3 - step;
+      std::vector<const std::vector<std::uint64_t>*> ranges;
+      for (int b : bs)
+        if ((b / 4) % 4 == p)
+          ranges.push_back(&buckets_[b].by_number);
+      merge(ranges, q.descending, [&](std::uint64_t n) { return more = take(n); });
+    }
+  } else {
+    std::vector<const ticket*> hits;
+    for (int b : bs)
+      for (auto n : buckets_[b].by_number) {
+        auto& t = tickets_.at(n);
+        if (!scan_filters || match(*t))
+          hits.push_back(t.get());
+      }
+    auto key = [&](const ticket& t) { return q.sort_by == "updatedAt" ? t.updated_at : t.sla_due_at; };
+    auto less = [&](const ticket* a, const ticket* b) {
+      auto ka = key(*a), kb = key(*b);
+      if (ka != kb)
+        return q.descending ? ka > kb : ka < kb;
+      auto na = id_number(a->id), nb = id_number(b->id);
+      return q.descending ? na > nb : na < nb;
     };
-    if (q.descending)
-      std::for_each(ordered_.rbegin(), ordered_.rend(), visit);
-    else
-      std::for_each(ordered_.begin(), ordered_.end(), visit);
+    out.total = hits.size();
+    auto end = std::min(hits.size(), skip + want);
+    if (skip < end) {
+      std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(end), hits.end(), less);
+      for (auto i = skip; i < end; ++i)
+        out.items.push_back(tickets_.at(id_number(hits[i]->id)));
+    }
     return out;
   }
-  std::vector<const std::shared_ptr<const ticket>*> hits;
-  for (auto& p : ordered_)
-    if (match(*p))
-      hits.push_back(&p);
-  out.total = hits.size();
-  if (skip >= hits.size())
-    return out;
-  auto key = [&](const ticket& t) -> millis {
-    if (q.sort_by == "updatedAt")
-      return t.updated_at;
-    if (q.sort_by == "slaDueAt")
-      return t.sla_due_at;
-    return 3 - static_cast<millis>(t.prio); // critical ranks highest
-  };
-  auto less = [&](const std::shared_ptr<const ticket>* a, const std::shared_ptr<const ticket>* b) {
-    auto ka = key(**a), kb = key(**b);
-    if (ka != kb)
-      return q.descending ? ka > kb : ka < kb;
-    return q.descending ? (*a)->id > (*b)->id : (*a)->id < (*b)->id;
-  };
-  auto end = std::min(hits.size(), skip + want);
-  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(end), hits.end(), less);
-  for (auto i = skip; i < end; ++i)
-    out.items.push_back(*hits[i]);
+  if (scan_filters) {
+    out.total = matched;
+  } else {
+    for (int b : bs)
+      out.total += buckets_[b].by_number.size();
+  }
   return out;
 }
 
 metrics ticket_index::compute(const metrics_query& q) const {
   metrics m;
   double resolution_sum = 0;
-  for (auto& p : ordered_) {
+  for (auto& [n, p] : tickets_) {
     const ticket& t = *p;
     if (in(t.created_at, q)) {
       ++m.created;

@@ -2,6 +2,7 @@
 // A company's in-memory index of its tickets: what lists, filters, sorts, pagination, search and
 // metrics are served from, without asking any ticket actor. Holds one immutable copy of each
 // ticket without its notes. Not thread safe: one owner (the company registry actor).
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,27 +46,45 @@ struct metrics {
 };
 std::string to_json(const metrics& m);
 
+/// The number in a ticket id ("TKT-000042" -> 42); ties in every sort break by it, so id order
+/// is numeric order. 0 when the id has no number.
+std::uint64_t id_number(std::string_view id);
+
 class ticket_index {
 public:
   /// Inserts or replaces the ticket (its notes are dropped).
   void put(const ticket& t);
   std::shared_ptr<const ticket> find(const std::string& id) const;
-  bool contains(const std::string& id) const { return by_id_.count(id) != 0; }
-  std::size_t size() const { return by_id_.size(); }
+  bool contains(const std::string& id) const { return find(id) != nullptr; }
+  std::size_t size() const { return tickets_.size(); }
 
+  /// Filters on status, priority and category read bucket sizes and merge bucket orders:
+  /// a page costs about (page * limit) steps, not the company's ticket count. assignedTo and
+  /// q filters and the updatedAt/slaDueAt sorts scan the matching buckets.
   list_page list(const list_query& q) const;
   metrics compute(const metrics_query& q) const;
 
-  /// Visits every ticket (recovery, timers).
   template <class F>
   void for_each(F&& f) const {
-    for (auto& p : ordered_)
-      f(*p);
+    for (auto& [n, t] : tickets_)
+      f(*t);
   }
 
 private:
-  std::unordered_map<std::string, std::shared_ptr<const ticket>> by_id_;
-  std::vector<std::shared_ptr<const ticket>> ordered_; // by (createdAt, id) ascending
+  static constexpr int bucket_count = 64; // status x priority x category
+  static int bucket_of(const ticket& t) {
+    return static_cast<int>(t.st) * 16 + static_cast<int>(t.prio) * 4 + static_cast<int>(t.cat);
+  }
+  struct bucket {
+    std::vector<std::pair<millis, std::uint64_t>> by_created; // (createdAt, id number), sorted
+    std::vector<std::uint64_t> by_number;                     // id numbers, sorted
+  };
+  void insert_into(int b, const ticket& t, std::uint64_t n);
+  void erase_from(int b, const ticket& t, std::uint64_t n);
+  std::vector<int> buckets_for(const list_query& q) const;
+
+  std::unordered_map<std::uint64_t, std::shared_ptr<const ticket>> tickets_;
+  std::array<bucket, bucket_count> buckets_;
 };
 
 } // namespace crm::tickets

@@ -146,10 +146,26 @@ private:
     do_read();
   }
 
+  /// Lingering close: stop sending, then read and discard what the client is still sending
+  /// (an over-limit body, say) for up to two seconds, so that the answer is not lost to a reset.
   void do_close() {
+    if (closed_)
+      return;
+    closed_ = true;
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    stream_.expires_after(std::chrono::seconds(2));
+    if (!reading_) // a read in flight drains by itself; the session ends with it
+      drain();
+  }
+
+  void drain() {
+    drain_buf_.resize(16 << 10);
+    stream_.async_read_some(net::buffer(drain_buf_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec)
+        return self->stream_.close();
+      self->drain();
+    });
   }
 
   beast::tcp_stream stream_;
@@ -162,6 +178,8 @@ private:
   bool reading_ = false;
   bool writing_ = false;
   bool closing_ = false;
+  bool closed_ = false;
+  std::vector<char> drain_buf_;
 };
 
 class listener : public std::enable_shared_from_this<listener> {
