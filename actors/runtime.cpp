@@ -1,5 +1,7 @@
 #include "actors/runtime.hpp"
 
+#include <malloc.h>
+
 #include <future>
 #include <unordered_map>
 
@@ -143,7 +145,7 @@ result<bool> runtime::recover() {
     auto& s = seeds[t.company_id];
     if (!s)
       s = std::make_shared<company_seed>();
-    s->index.put(t);
+    s->index.put(std::move(t));
   }
   stats_.tickets = tix.size();
   tix.clear();
@@ -159,6 +161,7 @@ result<bool> runtime::recover() {
   for (auto& k : arm)
     caf::anon_send(env_.timers, arm_timer{std::move(k)});
   stats_.timers_armed = arm.size();
+  ::malloc_trim(0); // recovery's scratch state is gone: give the pages back
   stats_.took_ms = clk_.steady_now() - t0;
   return true;
 }

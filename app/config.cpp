@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include <thread>
+
 #include "domain/time_format.hpp"
 
 namespace crm::app {
@@ -42,7 +44,7 @@ void add_flags(CLI::App& app, config& c) {
   flag(app, "--snapshot-every", c.snapshot_every, "snapshot an entity every N of its events");
   flag(app, "--passivate-after", c.passivate_after, "drop idle entity actors from memory after this long");
   flag(app, "--io-threads", c.io_threads, "HTTP io threads");
-  flag(app, "--actor-threads", c.actor_threads, "actor scheduler threads");
+  flag(app, "--actor-threads", c.actor_threads, "actor scheduler threads (0: cores - 1, at least 1)");
   flag(app, "--journal-delay-us", c.journal_delay_us, "extra wait (microseconds) to grow small journal batches");
   flag(app, "--idle-timeout", c.idle_timeout, "close idle HTTP connections after this long");
   flag(app, "--clock-offset", c.clock_offset, "run with the wall clock moved forward by this (drills, tests)");
@@ -79,7 +81,10 @@ result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_
   if (c.durability != "os" && c.durability != "sync")
     return error{errc::invalid, "--durability: os or sync, got " + c.durability};
   rt.sync = c.durability == "sync";
-  rt.actor_threads = static_cast<std::size_t>(std::max(1, c.actor_threads));
+  // The io threads, the journal writer and the actors share the cores: on 2 cores one actor
+  // thread measured 20% more POST throughput than two (docs/performance.md).
+  int hw = static_cast<int>(std::thread::hardware_concurrency());
+  rt.actor_threads = static_cast<std::size_t>(c.actor_threads > 0 ? c.actor_threads : std::max(1, hw - 1));
   rt.journal_delay = std::chrono::microseconds(std::max(0, c.journal_delay_us));
   auto sla = duration("--sla-resolve", c.sla_resolve);
   if (!sla)

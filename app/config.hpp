@@ -27,7 +27,7 @@ struct config {
   std::size_t snapshot_every = 50;
   std::string passivate_after = "60s";
   int io_threads = 2;
-  int actor_threads = 2;
+  int actor_threads = 0; // 0: cores - 1, at least 1
   int journal_delay_us = 0;
   std::string idle_timeout = "60s";
   std::string clock_offset; // shifts the wall clock forward (drills and tests)

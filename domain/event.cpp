@@ -94,7 +94,13 @@ std::optional<event> decode_stored(std::string_view s) {
   e.entity = entity;
   e.type = type;
   e.actor = actor;
-  e.data = json::to_string(data);
+  // The canonical form ends with ,"data":<object>} (our writer puts it last, and ,"data": cannot
+  // occur inside a JSON string): take the stored bytes as they are, no re-serialization.
+  auto pos = parts->canonical.find(",\"data\":");
+  if (pos != std::string_view::npos && data.is_object())
+    e.data = parts->canonical.substr(pos + 8, parts->canonical.size() - pos - 9);
+  else
+    e.data = json::to_string(data);
   e.prev_hash = parts->prev_hash;
   e.hash = parts->hash;
   return e;

@@ -106,11 +106,12 @@ void ticket_index::erase_from(int b, const ticket& t, std::uint64_t n) {
     bk.by_number.erase(k);
 }
 
-void ticket_index::put(const ticket& t) {
-  auto n = id_number(t.id);
-  auto copy = std::make_shared<ticket>(t);
-  copy->notes.clear();
-  copy->notes.shrink_to_fit();
+void ticket_index::put(ticket&& moved) {
+  auto n = id_number(moved.id);
+  moved.notes.clear();
+  moved.notes.shrink_to_fit();
+  auto copy = std::make_shared<ticket>(std::move(moved));
+  const ticket& t = *copy;
   auto it = tickets_.find(n);
   if (it != tickets_.end()) {
     auto& old = *it->second;

@@ -53,7 +53,8 @@ std::uint64_t id_number(std::string_view id);
 class ticket_index {
 public:
   /// Inserts or replaces the ticket (its notes are dropped).
-  void put(const ticket& t);
+  void put(const ticket& t) { put(ticket(t)); }
+  void put(ticket&& t);
   std::shared_ptr<const ticket> find(const std::string& id) const;
   bool contains(const std::string& id) const { return find(id) != nullptr; }
   std::size_t size() const { return tickets_.size(); }

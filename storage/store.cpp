@@ -105,6 +105,7 @@ void store::scan_events(std::uint64_t from, std::uint64_t to,
                         const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
   rocksdb::ReadOptions ro;
   ro.readahead_size = 2 << 20;
+  ro.fill_cache = false; // whole-log scans would only evict what the server reads
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handle(cf::events)));
   auto start = be64(from);
   for (it->Seek(start); it->Valid(); it->Next()) {
