@@ -12,17 +12,6 @@ bool one_of(const std::vector<T>& set, const T& v) {
   return set.empty() || std::find(set.begin(), set.end(), v) != set.end();
 }
 
-bool contains_words(const std::string& subject, const std::vector<std::string>& words) {
-  for (auto& w : words) {
-    auto it = std::search(subject.begin(), subject.end(), w.begin(), w.end(), [](char a, char b) {
-      return std::tolower(static_cast<unsigned char>(a)) == b;
-    });
-    if (it == subject.end())
-      return false;
-  }
-  return true;
-}
-
 bool in(std::optional<millis> t, const metrics_query& q) {
   if (!t)
     return false;
@@ -82,28 +71,53 @@ bool parse_sort(std::string_view s, list_query& q) {
   return true;
 }
 
+namespace {
+
+template <class T>
+void sorted_insert(std::vector<T>& v, const T& x) {
+  if (v.empty() || v.back() < x)
+    v.push_back(x); // the common case: the newest ticket
+  else
+    v.insert(std::lower_bound(v.begin(), v.end(), x), x);
+}
+
+template <class T>
+void sorted_erase(std::vector<T>& v, const T& x) {
+  auto it = std::lower_bound(v.begin(), v.end(), x);
+  if (it != v.end() && *it == x)
+    v.erase(it);
+}
+
+} // namespace
+
+std::vector<std::string> words_of(std::string_view text) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char ch : std::string(text) + " ") {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c >= 0x80) {
+      w.push_back(static_cast<char>(std::tolower(c)));
+    } else if (!w.empty()) {
+      if (std::find(out.begin(), out.end(), w) == out.end())
+        out.push_back(w);
+      w.clear();
+    }
+  }
+  return out;
+}
+
 void ticket_index::insert_into(int b, const ticket& t, std::uint64_t n) {
   auto& bk = buckets_[b];
-  std::pair<millis, std::uint64_t> key{t.created_at, n};
-  if (bk.by_created.empty() || bk.by_created.back() < key)
-    bk.by_created.push_back(key);
-  else
-    bk.by_created.insert(std::lower_bound(bk.by_created.begin(), bk.by_created.end(), key), key);
-  if (bk.by_number.empty() || bk.by_number.back() < n)
-    bk.by_number.push_back(n);
-  else
-    bk.by_number.insert(std::lower_bound(bk.by_number.begin(), bk.by_number.end(), n), n);
+  sorted_insert(bk.by_created, {t.created_at, n});
+  sorted_insert(bk.by_number, n);
+  sorted_insert(bk.by_due, {t.sla_due_at, n});
 }
 
 void ticket_index::erase_from(int b, const ticket& t, std::uint64_t n) {
   auto& bk = buckets_[b];
-  std::pair<millis, std::uint64_t> key{t.created_at, n};
-  auto c = std::lower_bound(bk.by_created.begin(), bk.by_created.end(), key);
-  if (c != bk.by_created.end() && *c == key)
-    bk.by_created.erase(c);
-  auto k = std::lower_bound(bk.by_number.begin(), bk.by_number.end(), n);
-  if (k != bk.by_number.end() && *k == n)
-    bk.by_number.erase(k);
+  sorted_erase(bk.by_created, {t.created_at, n});
+  sorted_erase(bk.by_number, n);
+  sorted_erase(bk.by_due, {t.sla_due_at, n});
 }
 
 void ticket_index::put(ticket&& moved) {
@@ -115,7 +129,8 @@ void ticket_index::put(ticket&& moved) {
   auto it = tickets_.find(n);
   if (it != tickets_.end()) {
     auto& old = *it->second;
-    if (bucket_of(old) != bucket_of(t) || old.created_at != t.created_at) {
+    if (bucket_of(old) != bucket_of(t) || old.created_at != t.created_at
+        || old.sla_due_at != t.sla_due_at) {
       erase_from(bucket_of(old), old, n);
       insert_into(bucket_of(t), t, n);
     }
@@ -123,6 +138,8 @@ void ticket_index::put(ticket&& moved) {
     return;
   }
   insert_into(bucket_of(t), t, n);
+  for (auto& w : words_of(t.subject)) // subjects never change after creation
+    sorted_insert(postings_[w], n);
   tickets_.emplace(n, std::move(copy));
 }
 
@@ -144,38 +161,99 @@ std::vector<int> ticket_index::buckets_for(const list_query& q) const {
   return out;
 }
 
+list_page ticket_index::collect_and_sort(const list_query& q, std::vector<const ticket*> hits) const {
+  auto key = [&](const ticket& t) -> millis {
+    if (q.sort_by == "updatedAt")
+      return t.updated_at;
+    if (q.sort_by == "slaDueAt")
+      return t.sla_due_at;
+    if (q.sort_by == "priority")
+      return 3 - static_cast<millis>(t.prio); // critical ranks highest
+    return t.created_at;
+  };
+  auto less = [&](const ticket* a, const ticket* b) {
+    auto ka = key(*a), kb = key(*b);
+    if (ka != kb)
+      return q.descending ? ka > kb : ka < kb;
+    auto na = id_number(a->id), nb = id_number(b->id);
+    return q.descending ? na > nb : na < nb;
+  };
+  list_page out;
+  out.total = hits.size();
+  const std::size_t skip = static_cast<std::size_t>(q.page - 1) * static_cast<std::size_t>(q.limit);
+  auto end = std::min(hits.size(), skip + static_cast<std::size_t>(q.limit));
+  if (skip < end) {
+    std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(end), hits.end(), less);
+    for (auto i = skip; i < end; ++i)
+      out.items.push_back(tickets_.at(id_number(hits[i]->id)));
+  }
+  return out;
+}
+
 list_page ticket_index::list(const list_query& q) const {
   static const std::string null_s = "null";
-  const bool scan_filters = !q.assigned_to.empty() || !q.words.empty();
-  auto match = [&](const ticket& t) {
-    if (!q.assigned_to.empty()) {
-      const std::string& a = t.assigned_to.empty() ? null_s : t.assigned_to;
-      if (std::find(q.assigned_to.begin(), q.assigned_to.end(), a) == q.assigned_to.end())
-        return false;
-    }
-    return contains_words(t.subject, q.words);
+  auto assignee_ok = [&](const ticket& t) {
+    if (q.assigned_to.empty())
+      return true;
+    const std::string& a = t.assigned_to.empty() ? null_s : t.assigned_to;
+    return std::find(q.assigned_to.begin(), q.assigned_to.end(), a) != q.assigned_to.end();
   };
   auto bs = buckets_for(q);
+
+  if (!q.words.empty()) {
+    std::vector<std::uint64_t> cand;
+    for (std::size_t i = 0; i < q.words.size(); ++i) {
+      auto it = postings_.find(q.words[i]);
+      if (it == postings_.end())
+        return {};
+      if (i == 0) {
+        cand = it->second;
+      } else {
+        std::vector<std::uint64_t> both;
+        std::set_intersection(cand.begin(), cand.end(), it->second.begin(), it->second.end(),
+                              std::back_inserter(both));
+        cand = std::move(both);
+      }
+    }
+    std::array<bool, bucket_count> wanted{};
+    for (int b : bs)
+      wanted[b] = true;
+    std::vector<const ticket*> hits;
+    for (auto n : cand) {
+      auto& t = *tickets_.at(n);
+      if (wanted[bucket_of(t)] && assignee_ok(t))
+        hits.push_back(&t);
+    }
+    return collect_and_sort(q, std::move(hits));
+  }
+  if (q.sort_by == "updatedAt") {
+    std::vector<const ticket*> hits;
+    for (int b : bs)
+      for (auto n : buckets_[b].by_number) {
+        auto& t = *tickets_.at(n);
+        if (assignee_ok(t))
+          hits.push_back(&t);
+      }
+    return collect_and_sort(q, std::move(hits));
+  }
+
   list_page out;
+  const bool scan = !q.assigned_to.empty(); // the total needs every match counted
   const std::size_t skip = static_cast<std::size_t>(q.page - 1) * static_cast<std::size_t>(q.limit);
   const std::size_t want = static_cast<std::size_t>(q.limit);
   std::size_t matched = 0;
   // Visits tickets in page order; false once the page is full and nothing is left to count.
   auto take = [&](std::uint64_t n) {
     auto& t = tickets_.at(n);
-    if (scan_filters && !match(*t))
+    if (scan && !assignee_ok(*t))
       return true;
     if (matched >= skip && out.items.size() < want)
       out.items.push_back(t);
     ++matched;
-    return scan_filters || out.items.size() < want;
+    return scan || out.items.size() < want;
   };
-  if (q.sort_by == "createdAt") {
-    std::vector<const std::vector<std::pair<millis, std::uint64_t>>*> ranges;
-    for (int b : bs)
-      ranges.push_back(&buckets_[b].by_created);
-    merge(ranges, q.descending, [&](const std::pair<millis, std::uint64_t>& k) { return take(k.second); });
-  } else if (q.sort_by == "priority") {
+  using keyed = std::pair<millis, std::uint64_t>;
+  if (q.sort_by == "priority") {
     // Descending puts critical first; ties by id in the same direction.
     bool more = true;
     for (int step = 0; step < 4 && more; ++step) {
@@ -187,31 +265,12 @@ list_page ticket_index::list(const list_query& q) const {
       merge(ranges, q.descending, [&](std::uint64_t n) { return more = take(n); });
     }
   } else {
-    std::vector<const ticket*> hits;
+    std::vector<const std::vector<keyed>*> ranges;
     for (int b : bs)
-      for (auto n : buckets_[b].by_number) {
-        auto& t = tickets_.at(n);
-        if (!scan_filters || match(*t))
-          hits.push_back(t.get());
-      }
-    auto key = [&](const ticket& t) { return q.sort_by == "updatedAt" ? t.updated_at : t.sla_due_at; };
-    auto less = [&](const ticket* a, const ticket* b) {
-      auto ka = key(*a), kb = key(*b);
-      if (ka != kb)
-        return q.descending ? ka > kb : ka < kb;
-      auto na = id_number(a->id), nb = id_number(b->id);
-      return q.descending ? na > nb : na < nb;
-    };
-    out.total = hits.size();
-    auto end = std::min(hits.size(), skip + want);
-    if (skip < end) {
-      std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(end), hits.end(), less);
-      for (auto i = skip; i < end; ++i)
-        out.items.push_back(tickets_.at(id_number(hits[i]->id)));
-    }
-    return out;
+      ranges.push_back(q.sort_by == "slaDueAt" ? &buckets_[b].by_due : &buckets_[b].by_created);
+    merge(ranges, q.descending, [&](const keyed& k) { return take(k.second); });
   }
-  if (scan_filters) {
+  if (scan) {
     out.total = matched;
   } else {
     for (int b : bs)

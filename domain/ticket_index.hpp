@@ -22,8 +22,12 @@ struct list_query {
   std::vector<std::string> assigned_to; // "null" matches unassigned
   std::string sort_by = "createdAt";    // createdAt updatedAt priority slaDueAt
   bool descending = true;
-  std::vector<std::string> words; // lower-case; every one must occur in the subject
+  std::vector<std::string> words; // from words_of(q): every one must be a word of the subject
 };
+
+/// The words of a text as search sees them: runs of letters and digits (and any non-ASCII
+/// bytes), lower-cased. "Refund not received (ORD-1)" -> refund, not, received, ord, 1.
+std::vector<std::string> words_of(std::string_view text);
 
 /// Parses "createdAt" or "-createdAt". False if the field is not sortable.
 bool parse_sort(std::string_view s, list_query& q);
@@ -59,9 +63,10 @@ public:
   bool contains(const std::string& id) const { return find(id) != nullptr; }
   std::size_t size() const { return tickets_.size(); }
 
-  /// Filters on status, priority and category read bucket sizes and merge bucket orders:
-  /// a page costs about (page * limit) steps, not the company's ticket count. assignedTo and
-  /// q filters and the updatedAt/slaDueAt sorts scan the matching buckets.
+  /// Filters on status, priority and category read bucket sizes and merge bucket orders
+  /// (createdAt, priority, slaDueAt): a page costs about page * limit steps, not the company's
+  /// ticket count. q starts from the intersection of its words' postings. An assignedTo filter
+  /// is checked on each visited ticket; sorting by updatedAt sorts the matching tickets.
   list_page list(const list_query& q) const;
   metrics compute(const metrics_query& q) const;
 
@@ -79,13 +84,16 @@ private:
   struct bucket {
     std::vector<std::pair<millis, std::uint64_t>> by_created; // (createdAt, id number), sorted
     std::vector<std::uint64_t> by_number;                     // id numbers, sorted
+    std::vector<std::pair<millis, std::uint64_t>> by_due;     // (slaDueAt, id number), sorted
   };
+  list_page collect_and_sort(const list_query& q, std::vector<const ticket*> hits) const;
   void insert_into(int b, const ticket& t, std::uint64_t n);
   void erase_from(int b, const ticket& t, std::uint64_t n);
   std::vector<int> buckets_for(const list_query& q) const;
 
   std::unordered_map<std::uint64_t, std::shared_ptr<const ticket>> tickets_;
   std::array<bucket, bucket_count> buckets_;
+  std::unordered_map<std::string, std::vector<std::uint64_t>> postings_; // word -> id numbers, sorted
 };
 
 } // namespace crm::tickets

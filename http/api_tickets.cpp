@@ -55,18 +55,8 @@ result<tickets::list_query> read_list_query(context& ctx) {
     lq.assigned_to.push_back(s == "me" ? (ctx.who.rep_id.empty() ? "\x01none" : ctx.who.rep_id) : s);
   if (auto s = q.take("sortBy"); s && !tickets::parse_sort(*s, lq))
     v.add("sortBy", "must be one of createdAt, updatedAt, priority, slaDueAt, optionally with -");
-  if (auto s = q.take("q")) {
-    std::string word;
-    for (char c : *s + " ") {
-      if (c == ' ' || c == ',') {
-        if (!word.empty())
-          lq.words.push_back(word);
-        word.clear();
-      } else {
-        word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-      }
-    }
-  }
+  if (auto s = q.take("q"))
+    lq.words = tickets::words_of(*s);
   if (auto err = q.finish())
     return *err;
   if (!v.ok())

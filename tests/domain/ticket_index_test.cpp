@@ -75,15 +75,39 @@ TEST(ticket_index, search_and_assignee) {
   ix.put(make(2, priority::low, status::open, category::billing, 2, "Parcel damaged, refund"));
   ix.put(make(3, priority::low, status::open, category::billing, 3, "Address change"));
   list_query q;
-  q.words = {"refund"};
+  q.words = words_of("REFUND");
   EXPECT_EQ(ix.list(q).total, 2u);
-  q.words = {"refund", "parcel"};
+  q.words = words_of("refund, Parcel");
   EXPECT_EQ(ids(ix.list(q)), (std::vector<std::string>{"TKT-000002"}));
   q = {};
   q.assigned_to = {"REP-000001"};
   EXPECT_EQ(ids(ix.list(q)), (std::vector<std::string>{"TKT-000001"}));
   q.assigned_to = {"null"};
   EXPECT_EQ(ix.list(q).total, 2u);
+}
+
+TEST(ticket_index, words_are_lowercase_alphanumeric_runs) {
+  EXPECT_EQ(words_of("Refund not received (ORD-1), refund!"),
+            (std::vector<std::string>{"refund", "not", "received", "ord", "1"}));
+}
+
+TEST(ticket_index, sla_due_sort_and_status_moves) {
+  ticket_index ix;
+  auto a = make(1, priority::low, status::open, category::billing, 100);
+  a.sla_due_at = 900;
+  auto b = make(2, priority::low, status::open, category::billing, 200);
+  b.sla_due_at = 300;
+  ix.put(a);
+  ix.put(b);
+  list_query q;
+  ASSERT_TRUE(parse_sort("slaDueAt", q));
+  EXPECT_EQ(ids(ix.list(q)), (std::vector<std::string>{"TKT-000002", "TKT-000001"}));
+  b.st = status::closed;
+  ix.put(b);
+  q.statuses = {status::open};
+  EXPECT_EQ(ids(ix.list(q)), (std::vector<std::string>{"TKT-000001"}));
+  q.statuses = {status::closed};
+  EXPECT_EQ(ids(ix.list(q)), (std::vector<std::string>{"TKT-000002"}));
 }
 
 TEST(ticket_index, replacing_a_ticket_keeps_one_copy_without_notes) {
