@@ -71,6 +71,7 @@ stop_crm
 start_crm "$WORK/list"
 LIST_RSS=$(rss_kb $SERVER_PID)
 pair list $PORT list 100000 get
+pair search $PORT search 100000 get
 stop_crm
 
 # Restart with 1M events: 200k tickets with 4 notes each.
@@ -96,6 +97,7 @@ row post_os "POST ticket, --durability os"
 row post_sync "POST ticket, --durability sync"
 row get "GET ticket"
 row list "GET filtered page of 20 of 100k"
+row search "GET search q=refund (10k of 100k match), page of 20"
 row mix "mix 70% reads"
 echo
 echo "restart with $(( 200000 * 5 )) events: ready in $(( (T1 - T0) / 1000000 )) ms (RSS then $(( BIG_RSS / 1024 )) MiB)"

@@ -1,5 +1,5 @@
 -- wrk script for the CRM benches. Environment:
---   BENCH_MODE  post | get | list | mix
+--   BENCH_MODE  post | get | list | search | mix
 --   BENCH_TOKEN platform token; BENCH_COMPANY company; BENCH_IDS highest ticket number for reads
 local mode = os.getenv("BENCH_MODE") or "post"
 local token = os.getenv("BENCH_TOKEN") or ""
@@ -18,8 +18,8 @@ local body = '{"category":"logistics","priority":"high","subject":"Parcel not de
 local lists = {
   "/api/v1/support/tickets?status=open&priority=high&limit=20",
   "/api/v1/support/tickets?category=billing&sortBy=-priority&limit=20&page=3",
-  "/api/v1/support/tickets?q=refund&limit=20",
   "/api/v1/support/tickets?status=open,in-progress&category=logistics&limit=20&page=10",
+  "/api/v1/support/tickets?priority=critical&sortBy=slaDueAt&limit=20&page=2",
 }
 
 local function get_one()
@@ -35,6 +35,8 @@ request = function()
     return get_one()
   elseif mode == "list" then
     return wrk.format("GET", lists[(counter % #lists) + 1], headers)
+  elseif mode == "search" then
+    return wrk.format("GET", "/api/v1/support/tickets?q=refund&limit=20", headers)
   else -- mix: 70% reads
     local r = counter % 10
     if r < 3 then

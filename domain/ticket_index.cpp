@@ -171,21 +171,20 @@ list_page ticket_index::collect_and_sort(const list_query& q, std::vector<const 
       return 3 - static_cast<millis>(t.prio); // critical ranks highest
     return t.created_at;
   };
-  auto less = [&](const ticket* a, const ticket* b) {
-    auto ka = key(*a), kb = key(*b);
-    if (ka != kb)
-      return q.descending ? ka > kb : ka < kb;
-    auto na = id_number(a->id), nb = id_number(b->id);
-    return q.descending ? na > nb : na < nb;
-  };
+  using row = std::pair<std::pair<millis, std::uint64_t>, const ticket*>;
+  std::vector<row> rows;
+  rows.reserve(hits.size());
+  for (auto* t : hits)
+    rows.push_back({{key(*t), id_number(t->id)}, t});
+  auto less = [&](const row& a, const row& b) { return q.descending ? b.first < a.first : a.first < b.first; };
   list_page out;
-  out.total = hits.size();
+  out.total = rows.size();
   const std::size_t skip = static_cast<std::size_t>(q.page - 1) * static_cast<std::size_t>(q.limit);
-  auto end = std::min(hits.size(), skip + static_cast<std::size_t>(q.limit));
+  auto end = std::min(rows.size(), skip + static_cast<std::size_t>(q.limit));
   if (skip < end) {
-    std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(end), hits.end(), less);
+    std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(end), rows.end(), less);
     for (auto i = skip; i < end; ++i)
-      out.items.push_back(tickets_.at(id_number(hits[i]->id)));
+      out.items.push_back(tickets_.at(rows[i].first.second));
   }
   return out;
 }

@@ -125,19 +125,21 @@ void add_admin_routes(router& r) {
     q.done = [reply](result<std::pair<std::vector<event>, std::uint64_t>> r) {
       if (!r)
         return reply(r.err());
-      auto& [events, next] = r.value();
-      reply(json_response(200, json::object([&](json::writer& w) {
-        w.Key("events");
-        w.StartArray();
-        for (auto& e : events)
-          json::raw(w, event_to_json(e));
-        w.EndArray();
-        w.Key("nextAfter");
-        if (next)
-          w.Uint64(next);
-        else
-          w.Null();
-      })));
+      reply(json_later(200, [page = std::move(r.value())] {
+        auto& [events, next] = page;
+        return json::object([&](json::writer& w) {
+          w.Key("events");
+          w.StartArray();
+          for (auto& e : events)
+            json::raw(w, event_to_json(e));
+          w.EndArray();
+          w.Key("nextAfter");
+          if (next)
+            w.Uint64(next);
+          else
+            w.Null();
+        });
+      }));
     };
     caf::anon_send(rt.audit(), std::move(q));
   });
@@ -171,7 +173,7 @@ void add_system_routes(router& r) {
       out += "# HELP crm_recovery_seconds Time the last start spent recovering.\n";
       out += "# TYPE crm_recovery_seconds gauge\n";
       out += "crm_recovery_seconds " + std::to_string(rt.recovery().took_ms / 1000.0) + "\n";
-      reply(response{200, std::move(out), "text/plain; version=0.0.4", {}});
+      reply(response{200, std::move(out), "text/plain; version=0.0.4", {}, {}});
     },
     false);
 }

@@ -91,7 +91,7 @@ void add_ticket_routes(router& r) {
                    create_ticket{std::move(cmd), ctx.origin(), [reply](result<tickets::ticket> t) {
                                    if (!t)
                                      return reply(t.err());
-                                   reply(json_response(201, tickets::to_json(*t, true)));
+                                   reply(json_later(201, [t = std::move(t.value())] { return tickets::to_json(t, true); }));
                                  }});
   });
 
@@ -104,14 +104,16 @@ void add_ticket_routes(router& r) {
                    list_tickets{std::move(lq.value()), [reply, page, limit](result<tickets::list_page> p) {
                                   if (!p)
                                     return reply(p.err());
-                                  reply(json_response(200, json::object([&](json::writer& w) {
-                                    w.Key("tickets");
-                                    w.StartArray();
-                                    for (auto& t : p->items)
-                                      tickets::write_json(w, *t, false);
-                                    w.EndArray();
-                                    write_page_fields(w, p->total, page, limit);
-                                  })));
+                                  reply(json_later(200, [p = std::move(p.value()), page, limit] {
+                                    return json::object([&](json::writer& w) {
+                                      w.Key("tickets");
+                                      w.StartArray();
+                                      for (auto& t : p.items)
+                                        tickets::write_json(w, *t, false);
+                                      w.EndArray();
+                                      write_page_fields(w, p.total, page, limit);
+                                    });
+                                  }));
                                 }});
   });
 
@@ -122,7 +124,7 @@ void add_ticket_routes(router& r) {
                    get_ticket{ctx.params[0], [reply](result<tickets::ticket> t) {
                                 if (!t)
                                   return reply(t.err());
-                                reply(json_response(200, tickets::to_json(*t, true)));
+                                reply(json_later(200, [t = std::move(t.value())] { return tickets::to_json(t, true); }));
                               }});
   });
 

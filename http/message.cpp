@@ -38,7 +38,7 @@ response error_response(const error& err) {
     w.EndArray();
     w.EndObject();
   });
-  response r{status_of(err.code), std::move(body), "application/json", {}};
+  response r{status_of(err.code), std::move(body), "application/json", {}, {}};
   if (err.code == errc::unauthorized)
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;

@@ -26,6 +26,18 @@ struct response {
   std::string body; // JSON, or Prometheus text when content_type says so
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  /// When set, makes the body later, on the io thread that writes the answer: actors hand
+  /// over their data and get back to work instead of serializing it themselves.
+  std::function<std::string()> render;
+
+  /// The body, rendering it first if needed.
+  const std::string& materialize() {
+    if (render) {
+      body = render();
+      render = nullptr;
+    }
+    return body;
+  }
 };
 
 /// The one table from error codes to HTTP statuses.
@@ -38,7 +50,11 @@ inline response error_response(errc code, std::string message,
   return error_response(error{code, std::move(message), std::move(details)});
 }
 inline response json_response(int status, std::string body) {
-  return response{status, std::move(body), "application/json", {}};
+  return response{status, std::move(body), "application/json", {}, {}};
+}
+/// A JSON answer whose body `render` makes on the io thread.
+inline response json_later(int status, std::function<std::string()> render) {
+  return response{status, {}, "application/json", {}, std::move(render)};
 }
 
 /// Delivers one response. Whoever holds the last copy of an unanswered responder answers 503

@@ -233,7 +233,7 @@ void router::handle(request req, responder::sink out) {
     auto& store = rt_.idempotency();
     switch (store.begin(scope, ctx.req.idempotency_key, fingerprint, prior)) {
       case actors::idempotency_store::verdict::replay: {
-        response r{prior.status, prior.body, "application/json", {{"Idempotent-Replayed", "true"}}};
+        response r{prior.status, prior.body, "application/json", {{"Idempotent-Replayed", "true"}}, {}};
         return reply(std::move(r));
       }
       case actors::idempotency_store::verdict::mismatch:
@@ -252,7 +252,7 @@ void router::handle(request req, responder::sink out) {
         return reply(std::move(r));
       }
       auto status = r.status;
-      auto body = r.body;
+      auto body = r.materialize();
       store.complete(scope, key, status, body, [reply, r = std::move(r)]() mutable { reply(std::move(r)); });
     });
   }

@@ -30,6 +30,7 @@ beast_response to_beast(response r, unsigned version, bool keep_alive) {
   for (auto& [k, v] : r.headers)
     res.set(k, v);
   res.keep_alive(keep_alive);
+  r.materialize();
   res.body() = std::move(r.body);
   res.prepare_payload();
   return res;
