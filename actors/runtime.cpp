@@ -64,7 +64,7 @@ result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm:
   rt->keys_ = std::make_unique<key_registry>(*rt->journal_, clk);
   rt->idem_ = std::make_unique<idempotency_store>(*rt->journal_, clk);
   e.timers = sys->spawn(timer_service, envp);
-  rt->audit_ = sys->spawn(audit_reader, rt->store_.get());
+  rt->audit_ = sys->spawn<caf::detached>(audit_reader, rt->store_.get()); // reads block: own thread
   if (auto r = rt->recover(); !r)
     return r.take_error();
   return rt;

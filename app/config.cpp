@@ -47,6 +47,7 @@ void add_flags(CLI::App& app, config& c) {
   flag(app, "--actor-threads", c.actor_threads, "actor scheduler threads (0: cores - 1, at least 1)");
   flag(app, "--journal-delay-us", c.journal_delay_us, "extra wait (microseconds) to grow small journal batches");
   flag(app, "--idle-timeout", c.idle_timeout, "close idle HTTP connections after this long");
+  flag(app, "--rate-limit", c.rate_limit, "requests a second per API key before 429 (0: no limit)");
   flag(app, "--clock-offset", c.clock_offset, "run with the wall clock moved forward by this (drills, tests)");
   flag(app, "--smtp-url", c.smtp_url, "smtp://HOST:PORT (not used yet)");
   flag(app, "--smtp-from", c.smtp_from, "sender address (not used yet)");

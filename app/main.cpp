@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
   const char* token = std::getenv("CRM_PLATFORM_TOKEN");
   if (!token || !*token)
     log->warn("CRM_PLATFORM_TOKEN is not set: no platform access (admin API keys cannot be made)");
-  crm::http::router router(runtime, clk, {token ? token : ""});
+  crm::http::router router(runtime, clk, {token ? token : "", cfg.rate_limit});
   crm::http::add_system_routes(router);
   crm::http::add_ticket_routes(router);
   crm::http::add_admin_routes(router);

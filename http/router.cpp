@@ -94,7 +94,7 @@ std::optional<error> query_params::finish() {
 void http_metrics::observe(const std::string& route, int status, double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   ++counts_[{route, status}];
-  auto& h = latency_[route];
+  auto& h = latency_[{route, status}];
   if (!h)
     h = std::make_unique<hist>(
       hist({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0}));
@@ -108,13 +108,15 @@ void http_metrics::render(std::string& out) const {
   for (auto& [k, n] : counts_)
     out += "crm_http_requests_total{route=\"" + k.first + "\",status=\"" + std::to_string(k.second)
            + "\"} " + std::to_string(n) + "\n";
-  out += "# HELP crm_http_request_duration_seconds Time from request read to answer, by route.\n";
+  out += "# HELP crm_http_request_duration_seconds Time from request read to answer, by route and status.\n";
   out += "# TYPE crm_http_request_duration_seconds histogram\n";
-  for (auto& [route, h] : latency_)
-    h->render(out, "crm_http_request_duration_seconds", "route=\"" + route + "\",");
+  for (auto& [k, h] : latency_)
+    h->render(out, "crm_http_request_duration_seconds",
+              "route=\"" + k.first + "\",status=\"" + std::to_string(k.second) + "\",");
 }
 
-router::router(actors::runtime& rt, const crm::clock& clk, options opts) : rt_(rt), clk_(clk) {
+router::router(actors::runtime& rt, const crm::clock& clk, options opts)
+  : rt_(rt), clk_(clk), limiter_(opts.rate_limit) {
   if (!opts.platform_token.empty())
     platform_hash_ = sha256_hex(opts.platform_token);
 }
@@ -215,6 +217,11 @@ void router::handle(request req, responder::sink out) {
       if (who->company.size() > 100)
         return reply(error{errc::malformed, "X-Company-Id is too long",
                            {{"X-Company-Id", "must be at most 100 characters"}}});
+    }
+    if (auto wait = limiter_.take(who->actor, clk_.steady_now())) {
+      auto r = error_response(errc::rate_limited, "too many requests for this key; slow down");
+      r.headers.emplace_back("Retry-After", std::to_string((*wait + 999) / 1000));
+      return reply(std::move(r));
     }
     ctx.who = std::move(*who);
   }

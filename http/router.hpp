@@ -13,6 +13,7 @@
 #include "actors/runtime.hpp"
 #include "domain/histogram.hpp"
 #include "http/message.hpp"
+#include "http/rate_limiter.hpp"
 
 namespace crm::http {
 
@@ -68,13 +69,14 @@ private:
   using hist = histogram<10>;
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, std::uint64_t> counts_;
-  std::map<std::string, std::unique_ptr<hist>> latency_;
+  std::map<std::pair<std::string, int>, std::unique_ptr<hist>> latency_;
 };
 
 class router {
 public:
   struct options {
     std::string platform_token; // empty: no platform token accepted
+    double rate_limit = 0;      // requests a second per API key; 0: no limit
   };
   router(actors::runtime& rt, const crm::clock& clk, options opts);
 
@@ -106,6 +108,7 @@ private:
   actors::runtime& rt_;
   const crm::clock& clk_;
   std::string platform_hash_;
+  rate_limiter limiter_;
   std::vector<route> routes_;
   http_metrics metrics_;
   std::atomic<bool> ready_{false};

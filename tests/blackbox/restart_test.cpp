@@ -220,3 +220,36 @@ TEST(restart, crm_audit_verify_finds_where_the_chain_breaks) {
 
 } // namespace
 } // namespace crm::blackbox
+
+namespace crm::blackbox {
+namespace {
+
+TEST(limits, a_key_over_its_rate_gets_429_with_retry_after) {
+  node n;
+  auto s = n.start({"--rate-limit", "5"});
+  http_client c(s->port());
+  const std::vector<std::pair<std::string, std::string>> h = {
+    {"Authorization", "Bearer " + token}, {"X-Company-Id", "acme"}};
+  int ok = 0, limited = 0;
+  http_response last;
+  for (int i = 0; i < 20; ++i) {
+    auto r = c.request("GET", "/api/v1/support/tickets", {}, h);
+    if (r.status == 200)
+      ++ok;
+    if (r.status == 429) {
+      ++limited;
+      last = r;
+    }
+  }
+  EXPECT_GE(ok, 5);
+  EXPECT_GE(limited, 10);
+  EXPECT_EQ(last.headers["retry-after"], "1");
+  EXPECT_EQ(last.str("error").empty(), true); // the error is an object, not a string
+  std::string_view code;
+  ASSERT_FALSE(last.json()["error"]["code"].get(code));
+  EXPECT_EQ(code, "rate_limited");
+  EXPECT_EQ(c.request("GET", "/healthz").status, 200); // health is never limited
+}
+
+} // namespace
+} // namespace crm::blackbox
