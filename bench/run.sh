@@ -18,9 +18,13 @@ PORT=18902
 TOKEN=bench-token
 WORK=$(mktemp -d /tmp/crm-bench.XXXXXX)
 SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+cleanup() {
+  for pid in ${SERVER_PID:-} ${RAW_PID:-}; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
 RAW_PID=""
-trap 'cleanup; [ -n "$RAW_PID" ] && kill $RAW_PID 2>/dev/null; true' EXIT
+trap cleanup EXIT
 
 wait_ready() { # port
   for _ in $(seq 1 600); do

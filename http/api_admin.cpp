@@ -151,7 +151,7 @@ void add_system_routes(router& r) {
     "GET", "/healthz", all_roles,
     [rp](context&, responder reply) {
       if (!rp->ready())
-        return reply(json_response(503, "{\"status\":\"recovering\"}"));
+        return reply(json_response(503, "{\"status\":\"stopping\"}"));
       reply(json_response(200, "{\"status\":\"ok\"}"));
     },
     false);

@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libcaf-dev librocksdb-dev libboost1.81-dev libboost-url1.81-dev libsimdjson-dev
-  libspdlog-dev libgtest-dev rapidjson-dev libcli11-dev libssl-dev libcurl4-openssl-dev
+  libspdlog-dev libgtest-dev rapidjson-dev libcli11-dev libssl-dev libcurl4-openssl-dev libjemalloc-dev
   wrk curl python3
 )
 missing=()
