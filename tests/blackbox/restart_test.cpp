@@ -146,7 +146,8 @@ TEST(restart, sla_breach_is_set_on_its_own_while_running) {
   bool breached = false;
   for (int i = 0; i < 300 && !breached; ++i) {
     auto g = call(s->port(), "GET", "/api/v1/support/tickets/" + id);
-    (void)g.json()["slaBreached"].get(breached);
+    if (g.json()["slaBreached"].get(breached))
+      breached = false;
     if (!breached)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

@@ -10,7 +10,8 @@ class tickets : public server_suite {};
 
 std::int64_t json_int(const http_response& r, const char* k) {
   std::int64_t v = -1;
-  (void)r.json()[k].get(v);
+  if (r.json()[k].get(v))
+    return -1;
   return v;
 }
 
