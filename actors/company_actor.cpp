@@ -9,10 +9,9 @@ namespace {
 using self_ptr = caf::stateful_actor<company_state>*;
 using deliver_fn = std::function<void(const caf::actor&)>;
 
-caf::actor spawn_ticket(self_ptr self, env* e, const std::string& id,
-                        std::optional<create_request> create) {
+caf::actor spawn_ticket(self_ptr self, env* e, const std::string& id) {
   auto me = caf::actor_cast<caf::actor>(self);
-  return self->system().spawn(ticket_actor, e, me, id, std::move(create));
+  return self->system().spawn(ticket_actor, e, me, id);
 }
 
 /// Sends to the ticket's one live actor, loading it if it is passivated.
@@ -20,11 +19,11 @@ void route(self_ptr self, env* e, const std::string& id, deliver_fn deliver) {
   auto& st = self->state;
   auto it = st.live.find(id);
   if (it == st.live.end()) {
-    auto a = spawn_ticket(self, e, id, std::nullopt);
+    auto a = spawn_ticket(self, e, id);
     it = st.live.emplace(id, company_state::resident{a, 0, false, {}}).first;
   }
   auto& r = it->second;
-  if (r.stopping) {
+  if (r.stopping || !r.handle) {
     r.buffer.push_back(std::move(deliver));
     return;
   }
@@ -38,7 +37,7 @@ bool known(self_ptr self, const std::string& id) {
 
 void passivate(self_ptr self, const std::string& id) {
   auto it = self->state.live.find(id);
-  if (it == self->state.live.end() || it->second.stopping)
+  if (it == self->state.live.end() || it->second.stopping || !it->second.handle)
     return;
   it->second.stopping = true;
   self->send(it->second.handle, passivate_atom::value);
@@ -52,12 +51,29 @@ void forward(self_ptr self, env* e, Msg& m) {
   route(self, e, id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
 }
 
-void start(self_ptr self, env* e, tickets::create_cmd cmd, tickets::origin who,
+/// Journals a new ticket's events; the ticket joins the index (and is answered) once written.
+void start(self_ptr self, env* e, const tickets::create_cmd& cmd, const tickets::origin& who,
            std::vector<event_draft> extra, const std::string& id, reply<tickets::ticket> done) {
-  auto a = spawn_ticket(self, e, id,
-                        create_request{std::move(cmd), std::move(who), std::move(extra),
-                                       std::move(done)});
-  self->state.live.emplace(id, company_state::resident{a, e->clk->steady_now(), false, {}});
+  auto drafts = tickets::decide_create(cmd, id, who, e->cfg.sla);
+  if (!drafts)
+    return done(drafts.take_error());
+  company_state::creation c;
+  for (auto& d : drafts.value())
+    tickets::apply(c.t, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+  auto ops = ticket_rows(nullptr, c.t, drafts->size(), e->cfg.snapshot_every, c.arm);
+  auto events = std::move(drafts.value());
+  for (auto& x : extra)
+    events.push_back(std::move(x));
+  c.done = std::move(done);
+  auto& st = self->state;
+  st.creating.emplace(id, std::move(c));
+  st.live.emplace(id, company_state::resident{nullptr, e->clk->steady_now(), false, {}});
+  auto me = caf::actor_cast<caf::actor>(self);
+  storage::submission sub{std::move(events), std::move(ops), {}};
+  sub.done = [me, id](result<std::vector<event>> r) {
+    caf::anon_send(me, ticket_persisted{id, std::make_shared<result<std::vector<event>>>(std::move(r))});
+  };
+  e->journal->submit(std::move(sub));
 }
 
 /// Passivates every ticket actor idle for passivate_after. Returns how many.
@@ -92,7 +108,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
     [=](create_ticket& m) {
       if (auto err = tickets::validate(m.cmd))
         return m.done(std::move(*err));
-      start(self, e, std::move(m.cmd), std::move(m.who), {}, e->new_ticket_id(), std::move(m.done));
+      start(self, e, m.cmd, m.who, {}, e->new_ticket_id(), std::move(m.done));
     },
     [=](ingest_ndr& m) {
       if (auto err = ndr::validate(m.ev))
@@ -124,24 +140,53 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
                                   m.who.now, ndr::received_data(m.ev, id, "")});
       auto ndr_id = m.ev.ndr_event_id;
       auto done = std::move(m.done);
-      start(self, e, std::move(cmd), std::move(m.who), std::move(extra), id,
+      start(self, e, cmd, m.who, std::move(extra), id,
             [done, ndr_id](result<tickets::ticket> t) {
               if (!t)
                 return done(t.take_error());
               done(ndr_outcome{ndr_id, t->id, "", true});
             });
     },
-    [=](get_ticket& m) { forward(self, e, m); },
+    [=](get_ticket& m) {
+      // A ticket with no live actor and no notes is whole in the index (persisted state).
+      if (!self->state.live.count(m.id))
+        if (auto t = self->state.index.find(m.id); t && t->note_count == 0)
+          return m.done(*t);
+      forward(self, e, m);
+    },
     [=](update_ticket& m) { forward(self, e, m); },
     [=](add_note& m) { forward(self, e, m); },
     [=](list_tickets& m) { m.done(self->state.index.list(m.query)); },
     [=](ticket_metrics& m) { m.done(self->state.index.compute(m.query)); },
     [=](ticket_changed& c) { self->state.index.put(*c.t); },
     [=](ticket_idle& i) { passivate(self, i.id); },
-    [=](ticket_create_failed& f) {
+    [=](ticket_persisted& p) {
       auto& st = self->state;
-      for (auto it = st.ndr.begin(); it != st.ndr.end();)
-        it = it->second == f.id ? st.ndr.erase(it) : std::next(it);
+      auto c = st.creating.extract(p.id);
+      if (c.empty())
+        return;
+      auto& made = c.mapped();
+      auto it = st.live.find(p.id);
+      std::vector<deliver_fn> buffer;
+      if (it != st.live.end()) {
+        buffer = std::move(it->second.buffer);
+        st.live.erase(it);
+      }
+      if (!p.outcome->ok()) {
+        for (auto i = st.ndr.begin(); i != st.ndr.end();)
+          i = i->second == p.id ? st.ndr.erase(i) : std::next(i);
+        made.done(p.outcome->err()); // buffered messages are dropped: their callers get 503
+        return;
+      }
+      for (auto& ev : p.outcome->value())
+        if (ev.entity == p.id)
+          made.t.last_seq = ev.seq;
+      st.index.put(made.t);
+      if (made.arm)
+        self->send(e->timers, arm_timer{*made.arm});
+      made.done(std::move(made.t));
+      for (auto& deliver : buffer)
+        route(self, e, p.id, std::move(deliver));
     },
     [=](ticket_stopped& s) {
       auto& st = self->state;

@@ -1,8 +1,11 @@
 #pragma once
 // A company's registry: owns the company's ticket index (lists, filters, metrics), its NDR
-// idempotency map, and the directory of its resident ticket actors. Routes every ticket message
-// to the one live actor of that ticket, spawning or reloading it on demand; passivates idle and
-// closed ones, buffering messages for a ticket while its actor is stopping, so none is lost.
+// idempotency map, and the directory of its resident ticket actors. Creates tickets itself
+// (journals ticket.created and indexes the ticket once written): a new ticket starts
+// passivated, and its actor is activated on the first message for it. Routes every ticket
+// message to the one live actor of that ticket, loading it on demand; passivates idle and
+// closed ones. Messages for a ticket being created or whose actor is stopping are buffered,
+// so none is lost and there is never a second writer.
 #include <caf/all.hpp>
 
 #include <memory>
@@ -21,15 +24,21 @@ struct company_seed {
 
 struct company_state {
   struct resident {
-    caf::actor handle;
+    caf::actor handle; // null while the ticket is being created
     millis touched = 0;
     bool stopping = false;
     std::vector<std::function<void(const caf::actor&)>> buffer;
+  };
+  struct creation {
+    tickets::ticket t;
+    std::optional<storage::timer_key> arm;
+    reply<tickets::ticket> done;
   };
   std::string company;
   tickets::ticket_index index;
   std::unordered_map<std::string, std::string> ndr;
   std::unordered_map<std::string, resident> live;
+  std::unordered_map<std::string, creation> creating;
   static inline const char* name = "company";
 };
 

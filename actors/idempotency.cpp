@@ -13,6 +13,13 @@ idempotency_store::verdict idempotency_store::begin(const std::string& company,
                                                     const std::string& fingerprint, answer& out) {
   auto k = storage::idempotency_key(company, key);
   auto now = clk_.wall_now();
+  bool prune_now = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    prune_now = ++claims_ % prune_every == 0;
+  }
+  if (prune_now)
+    prune();
   std::lock_guard<std::mutex> lock(mu_);
   auto it = map_.find(k);
   if (it == map_.end() || (it->second.done && now - it->second.at > ttl)) {
@@ -58,6 +65,31 @@ void idempotency_store::abandon(const std::string& company, const std::string& k
   auto it = map_.find(storage::idempotency_key(company, key));
   if (it != map_.end() && !it->second.done)
     map_.erase(it);
+}
+
+std::size_t idempotency_store::prune() {
+  auto now = clk_.wall_now();
+  storage::submission s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = map_.begin(); it != map_.end();) {
+      if (it->second.done && now - it->second.at > ttl) {
+        s.ops.push_back({storage::cf::indexes, true, it->first, {}, false});
+        it = map_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  auto n = s.ops.size();
+  if (n)
+    journal_.submit(std::move(s));
+  return n;
+}
+
+std::size_t idempotency_store::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return map_.size();
 }
 
 void idempotency_store::recover(const storage::store& db) {

@@ -36,6 +36,12 @@ public:
   /// Loads the unexpired records (start-up).
   void recover(const storage::store& db);
 
+  /// Forgets records older than the TTL, in memory and on disk. begin() calls it every
+  /// prune_every claims; returns how many went.
+  std::size_t prune();
+  static constexpr std::size_t prune_every = 4096;
+  std::size_t size() const;
+
 private:
   struct record {
     std::string fingerprint;
@@ -46,8 +52,9 @@ private:
   };
   storage::journal& journal_;
   const crm::clock& clk_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::unordered_map<std::string, record> map_; // storage::idempotency_key(company, key)
+  std::size_t claims_ = 0;
 };
 
 } // namespace crm::actors

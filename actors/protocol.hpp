@@ -89,9 +89,10 @@ struct ticket_stopped {
   std::string id;
 };
 
-/// Ticket actor -> registry: creation failed, forget the id.
-struct ticket_create_failed {
+/// Journal -> registry: the events creating ticket `id` were written (or failed).
+struct ticket_persisted {
   std::string id;
+  std::shared_ptr<result<std::vector<event>>> outcome;
 };
 
 /// Timer service -> registry -> entity actor: a durable timer came due.
@@ -137,7 +138,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ingest_ndr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_changed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_idle)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_stopped)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_create_failed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_persisted)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::timer_due)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::arm_timer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::persisted)

@@ -94,32 +94,11 @@ void stop(self_ptr self, caf::actor registry) {
 } // namespace
 
 caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, caf::actor registry,
-                           std::string id, std::optional<create_request> create) {
+                           std::string id) {
   e->resident_tickets++;
   self->attach_functor([e] { e->resident_tickets--; });
   auto& st = self->state;
-  if (create) {
-    st.t.id = id;
-    auto drafts = tickets::decide_create(create->cmd, id, create->who, e->cfg.sla);
-    if (!drafts) {
-      create->done(drafts.take_error());
-      self->send(registry, ticket_create_failed{id});
-      self->quit();
-      return {};
-    }
-    auto all = std::move(drafts.value());
-    for (auto& x : create->extra)
-      all.push_back(std::move(x));
-    auto done = std::move(create->done);
-    commit(self, e, registry, std::move(all), [self, done, registry, id](const error* err) {
-      if (err) {
-        done(*err);
-        self->send(registry, ticket_create_failed{id});
-        return;
-      }
-      done(self->state.t);
-    });
-  } else if (auto t = load_ticket(*e->db, id)) {
+  if (auto t = load_ticket(*e->db, id)) {
     st.t = std::move(*t);
     st.exists = true;
   } else {

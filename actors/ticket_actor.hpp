@@ -3,9 +3,9 @@
 // decide functions, journals the events with their timer and snapshot rows, and answers only
 // after the write. Reads that arrive while a write is in flight wait for it.
 //
-// Spawned by its company registry, either to create a ticket (with a create_request) or to
-// load one from its snapshot and the events after it. Exactly one is alive per ticket: the
-// registry guarantees it.
+// Spawned by its company registry on the first message for a ticket (the registry creates
+// tickets itself), loading it from its snapshot and the events after it. Exactly one is alive
+// per ticket: the registry guarantees it.
 #include <caf/all.hpp>
 
 #include <optional>
@@ -14,13 +14,6 @@
 #include "actors/protocol.hpp"
 
 namespace crm::actors {
-
-struct create_request {
-  tickets::create_cmd cmd;
-  tickets::origin who;
-  std::vector<event_draft> extra; // events stored with ticket.created (ndr.received)
-  reply<tickets::ticket> done;
-};
 
 /// Loads a ticket from the store: its snapshot, then the events after it. nullopt if unknown.
 std::optional<tickets::ticket> load_ticket(const storage::store& db, const std::string& id);
@@ -41,8 +34,7 @@ std::vector<storage::write_op> ticket_rows(const tickets::ticket* before,
                                            std::optional<storage::timer_key>& arm);
 
 caf::behavior ticket_actor(caf::stateful_actor<struct ticket_state>* self, env* e,
-                           caf::actor registry, std::string id,
-                           std::optional<create_request> create);
+                           caf::actor registry, std::string id);
 
 struct ticket_state {
   tickets::ticket t;

@@ -303,6 +303,7 @@ bool apply(ticket& t, const event& e) {
     if (staff && n.type == "customer" && !t.first_response_at)
       t.first_response_at = e.at;
     t.notes.push_back(std::move(n));
+    t.note_count = static_cast<std::uint32_t>(t.notes.size());
   } else if (e.type == "ticket.sla_breached") {
     t.sla_breached = true;
   } else if (e.type == "ticket.escalated") {
@@ -434,6 +435,7 @@ std::optional<ticket> from_snapshot(std::string_view s) {
   t.sla_breached = !d["slaBreached"].get(b) && b;
   b = false;
   t.escalated = !d["escalated"].get(b) && b;
+  t.note_count = static_cast<std::uint32_t>(t.notes.size());
   t.last_resolution_at = get_time(root, "lastResolutionAt");
   if (root["version"].get(t.version) || root["lastSeq"].get(t.last_seq))
     return std::nullopt;

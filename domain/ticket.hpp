@@ -73,6 +73,7 @@ struct ticket {
   bool escalated = false;
   /// When the ticket last entered `resolved`; kept across reopen, for metrics.
   std::optional<millis> last_resolution_at;
+  std::uint32_t note_count = 0; // notes.size(), kept when an index copy drops the notes
   std::uint64_t version = 0;  // events applied
   std::uint64_t last_seq = 0; // seq of the last applied event (0 before persistence)
   bool operator==(const ticket&) const = default;

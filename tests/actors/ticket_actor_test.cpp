@@ -212,3 +212,66 @@ TEST_F(ticket_actors, snapshot_plus_tail_equals_full_replay) {
 
 } // namespace
 } // namespace crm::actors
+
+namespace crm::actors {
+namespace {
+
+TEST_F(ticket_actors, idempotency_records_expire_after_a_day) {
+  auto& idem = rt->idempotency();
+  idempotency_store::answer a;
+  ASSERT_EQ(idem.begin("acme", "k1", "fp", a), idempotency_store::verdict::proceed);
+  std::promise<void> written;
+  idem.complete("acme", "k1", 201, "{}", [&] { written.set_value(); });
+  written.get_future().wait();
+  EXPECT_EQ(idem.begin("acme", "k1", "fp", a), idempotency_store::verdict::replay);
+  EXPECT_EQ(idem.begin("acme", "k1", "other", a), idempotency_store::verdict::mismatch);
+  clk.advance(idempotency_store::ttl + 1);
+  EXPECT_EQ(idem.prune(), 1u);
+  EXPECT_EQ(idem.size(), 0u);
+  rt->journal().flush();
+  EXPECT_FALSE(rt->store().get(storage::cf::indexes, storage::idempotency_key("acme", "k1")));
+  EXPECT_EQ(idem.begin("acme", "k1", "other", a), idempotency_store::verdict::proceed);
+}
+
+TEST_F(ticket_actors, idempotency_records_survive_a_restart) {
+  idempotency_store::answer a;
+  ASSERT_EQ(rt->idempotency().begin("acme", "k2", "fp", a), idempotency_store::verdict::proceed);
+  std::promise<void> written;
+  rt->idempotency().complete("acme", "k2", 201, "{\"x\":1}", [&] { written.set_value(); });
+  written.get_future().wait();
+  restart();
+  ASSERT_EQ(rt->idempotency().begin("acme", "k2", "fp", a), idempotency_store::verdict::replay);
+  EXPECT_EQ(a.status, 201);
+  EXPECT_EQ(a.body, "{\"x\":1}");
+}
+
+} // namespace
+} // namespace crm::actors
+
+namespace crm::actors {
+namespace {
+
+TEST_F(ticket_actors, new_tickets_start_passivated_and_activate_on_change) {
+  auto t = create();
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(rt->resident_tickets(), 0); // created by the registry, no actor yet
+  auto g = get(t->id);                  // served whole from the index: no notes
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->subject, t->subject);
+  EXPECT_EQ(rt->resident_tickets(), 0);
+  awaited<tickets::note> n;
+  caf::anon_send(rt->company("acme"), add_note{t->id, {"first", "customer"}, who(), n.cb()});
+  ASSERT_TRUE(n.get().ok());
+  EXPECT_EQ(rt->resident_tickets(), 1); // activated by the change
+  clk.advance(60'000);
+  EXPECT_EQ(sweep(), 1u);
+  ASSERT_TRUE(testing::eventually([&] { return rt->resident_tickets() == 0; }));
+  g = get(t->id); // has notes: the actor is loaded again to answer
+  ASSERT_TRUE(g.ok());
+  ASSERT_EQ(g->notes.size(), 1u);
+  EXPECT_EQ(g->notes[0].text, "first");
+  EXPECT_EQ(rt->resident_tickets(), 1);
+}
+
+} // namespace
+} // namespace crm::actors

@@ -72,7 +72,7 @@ protected:
 
   static testing::temp_dir* dir_;
   static testing::server_process* server_;
-  http_client client_{server_ ? server_->port() : 0};
+  http_client client_{static_cast<unsigned short>(server_ ? server_->port() : 0)};
 };
 
 inline testing::temp_dir* server_suite::dir_ = nullptr;

@@ -107,8 +107,9 @@ TEST(restart, kill_9_during_concurrent_writes_loses_no_answered_write) {
   for (auto& [id, status] : answered) {
     auto g = call(s->port(), "GET", "/api/v1/support/tickets/" + id);
     ASSERT_EQ(g.status, 200) << id << " was answered 201 but is gone";
-    if (status == "in-progress")
+    if (status == "in-progress") {
       EXPECT_EQ(g.str("status"), "in-progress") << id;
+    }
   }
   s->terminate();
   std::string out;
@@ -183,8 +184,9 @@ TEST(restart, replay_from_the_log_alone_equals_the_live_state) {
   for (auto t : tickets) {
     std::string_view id;
     ASSERT_FALSE(t["ticketId"].get(id));
-    if (live.count(std::string(id)))
+    if (live.count(std::string(id))) {
       EXPECT_EQ(simdjson::minify(t), live[std::string(id)]) << id;
+    }
   }
   // And after a restart (snapshots plus tails) the served state is the same again.
   EXPECT_EQ(s->terminate(), 0);
