@@ -76,6 +76,74 @@ void start(self_ptr self, env* e, const tickets::create_cmd& cmd, const tickets:
   e->journal->submit(std::move(sub));
 }
 
+/// A rep as the log has it (recovery of the roster after a failed write).
+std::optional<reps::rep> load_rep(const storage::store& db, const std::string& id) {
+  reps::rep r;
+  bool found = false;
+  for (auto seq : db.entity_seqs(id)) {
+    if (auto ev = db.event_at(seq)) {
+      reps::apply(r, *ev);
+      found = found || ev->type == "rep.created";
+    }
+  }
+  if (!found)
+    return std::nullopt;
+  return r;
+}
+
+/// Applies a rep's events to the roster at once (so the next command sees them: emails stay
+/// unique, the hierarchy acyclic), journals them, and answers once written.
+void commit_rep(self_ptr self, env* e, const std::string& id, std::vector<event_draft> drafts,
+                reply<reps::rep> done, std::function<void()> after = {}) {
+  auto& st = self->state;
+  reps::rep r;
+  if (auto* cur = st.roster.find(id))
+    r = *cur;
+  for (auto& d : drafts)
+    reps::apply(r, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+  st.roster.put(std::move(r));
+  auto token = ++st.rep_tokens;
+  st.rep_writes.emplace(token, company_state::rep_write{id, [done = std::move(done), after = std::move(after)](result<reps::rep> r) {
+                                                          if (r && after)
+                                                            after();
+                                                          done(std::move(r));
+                                                        }});
+  auto me = caf::actor_cast<caf::actor>(self);
+  storage::submission sub{std::move(drafts), {}, {}};
+  sub.done = [me, token](result<std::vector<event>> r) {
+    caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
+  };
+  e->journal->submit(std::move(sub));
+}
+
+error no_rep(const std::string& id) {
+  return error{errc::not_found, "no sales rep " + id};
+}
+
+/// Hands the open tickets of a rep that went inactive back: unassigned, for the dispatcher or
+/// a manager to give to someone else.
+void release_tickets(self_ptr self, env* e, const std::string& rep_id) {
+  tickets::list_query q;
+  q.assigned_to.push_back(rep_id);
+  q.statuses = {tickets::status::open, tickets::status::in_progress};
+  q.limit = 100;
+  std::vector<std::string> ids;
+  for (q.page = 1;; ++q.page) {
+    auto page = self->state.index.list(q);
+    for (auto& t : page.items)
+      ids.push_back(t->id);
+    if (page.items.size() < static_cast<std::size_t>(q.limit))
+      break;
+  }
+  for (auto& id : ids) {
+    tickets::update_cmd cmd;
+    cmd.assigned_to = "";
+    update_ticket m{id, std::move(cmd), {self->state.company, "system", e->clk->wall_now()},
+                    [](result<tickets::ticket>) {}};
+    route(self, e, id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
+  }
+}
+
 /// Passivates every ticket actor idle for passivate_after. Returns how many.
 std::size_t sweep(self_ptr self, env* e) {
   auto now = e->clk->steady_now();
@@ -96,6 +164,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
   if (seed) {
     self->state.index = std::move(seed->index);
     self->state.ndr = std::move(seed->ndr);
+    self->state.roster = std::move(seed->roster);
   }
   self->set_exit_handler([self](caf::exit_msg& m) {
     for (auto& [id, r] : self->state.live)
@@ -154,7 +223,95 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
           return m.done(*t);
       forward(self, e, m);
     },
-    [=](update_ticket& m) { forward(self, e, m); },
+    [=](update_ticket& m) {
+      if (m.cmd.assigned_to && !m.cmd.assigned_to->empty()) {
+        auto* r = self->state.roster.find(*m.cmd.assigned_to);
+        if (!r || r->st != reps::status::active)
+          return m.done(error{errc::invalid, "assignedTo must name an active sales rep of the company",
+                              {{"assignedTo", "names no active sales rep of the company"}}});
+      }
+      forward(self, e, m);
+    },
+    [=](create_rep& m) {
+      auto id = e->new_rep_id();
+      auto seal = [e](std::string_view p) { return e->cipher->seal(p); };
+      auto drafts = reps::decide_create(m.cmd, id, m.who, self->state.roster, e->cfg.default_commission, seal);
+      if (!drafts)
+        return m.done(drafts.take_error());
+      commit_rep(self, e, id, std::move(drafts.value()), std::move(m.done));
+    },
+    [=](get_rep& m) {
+      auto* r = self->state.roster.find(m.id);
+      if (!r)
+        return m.done(no_rep(m.id));
+      rep_view v{*r, std::nullopt};
+      if (m.reveal && r->bank) {
+        v.revealed = e->cipher->open(r->bank->sealed);
+        if (!v.revealed)
+          return m.done(error{errc::unavailable, "the bank details of " + m.id
+                                                   + " cannot be opened with the configured master keys"});
+      }
+      m.done(std::move(v));
+    },
+    [=](update_rep& m) {
+      auto* r = self->state.roster.find(m.id);
+      if (!r)
+        return m.done(no_rep(m.id));
+      auto seal = [e](std::string_view p) { return e->cipher->seal(p); };
+      auto drafts = reps::decide_update(*r, m.cmd, m.who, self->state.roster, seal);
+      if (!drafts)
+        return m.done(drafts.take_error());
+      if (drafts->empty())
+        return m.done(*r);
+      bool deactivates = false;
+      for (auto& d : drafts.value())
+        deactivates = deactivates || d.type == "rep.deactivated";
+      std::function<void()> after;
+      if (deactivates)
+        after = [self, e, id = m.id] { release_tickets(self, e, id); };
+      commit_rep(self, e, m.id, std::move(drafts.value()), std::move(m.done), std::move(after));
+    },
+    [=](delete_rep& m) {
+      auto* r = self->state.roster.find(m.id);
+      if (!r)
+        return m.done(no_rep(m.id));
+      auto drafts = reps::decide_deactivate(*r, m.who);
+      if (!drafts)
+        return m.done(drafts.take_error());
+      commit_rep(self, e, m.id, std::move(drafts.value()), std::move(m.done),
+                 [self, e, id = m.id] { release_tickets(self, e, id); });
+    },
+    [=](list_reps& m) { m.done(reps::list(self->state.roster, m.query)); },
+    [=](rep_performance& m) {
+      auto* r = self->state.roster.find(m.id);
+      if (!r)
+        return m.done(no_rep(m.id));
+      self->send(e->audit, performance_query{self->state.company, m.id, m.from, m.to,
+                                             r->commission_paise, std::move(m.done)});
+    },
+    [=](persisted& p) {
+      auto& st = self->state;
+      auto w = st.rep_writes.extract(p.token);
+      if (w.empty())
+        return;
+      auto& [id, done] = w.mapped();
+      if (!p.outcome->ok()) {
+        // The roster ran ahead of the log: take the rep back as the log has it.
+        if (auto r = load_rep(*e->db, id))
+          st.roster.put(std::move(*r));
+        else
+          st.roster.erase(id);
+        return done(p.outcome->err());
+      }
+      auto* r = st.roster.find(id);
+      if (!r)
+        return done(no_rep(id));
+      auto copy = *r;
+      if (!p.outcome->value().empty())
+        copy.last_seq = p.outcome->value().back().seq;
+      st.roster.put(copy);
+      done(std::move(copy));
+    },
     [=](add_note& m) { forward(self, e, m); },
     [=](list_tickets& m) { m.done(self->state.index.list(m.query)); },
     [=](ticket_metrics& m) { m.done(self->state.index.compute(m.query)); },

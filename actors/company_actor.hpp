@@ -1,6 +1,7 @@
 #pragma once
 // A company's registry: owns the company's ticket index (lists, filters, metrics), its NDR
-// idempotency map, and the directory of its resident ticket actors. Creates tickets itself
+// idempotency map, its sales reps (the roster: the one writer of reps, since email uniqueness
+// and the reporting hierarchy are rules across reps), and the directory of its resident ticket actors. Creates tickets itself
 // (journals ticket.created and indexes the ticket once written): a new ticket starts
 // passivated, and its actor is activated on the first message for it. Routes every ticket
 // message to the one live actor of that ticket, loading it on demand; passivates idle and
@@ -20,6 +21,7 @@ namespace crm::actors {
 struct company_seed {
   tickets::ticket_index index;
   std::unordered_map<std::string, std::string> ndr; // ndrEventId -> ticketId
+  reps::roster roster;
 };
 
 struct company_state {
@@ -39,6 +41,13 @@ struct company_state {
   std::unordered_map<std::string, std::string> ndr;
   std::unordered_map<std::string, resident> live;
   std::unordered_map<std::string, creation> creating;
+  reps::roster roster;
+  struct rep_write {
+    std::string id;
+    reply<reps::rep> done;
+  };
+  std::unordered_map<std::uint64_t, rep_write> rep_writes; // journal token -> waiting caller
+  std::uint64_t rep_tokens = 0;
   static inline const char* name = "company";
 };
 

@@ -11,6 +11,7 @@
 
 #include "domain/clock.hpp"
 #include "domain/ticket.hpp"
+#include "storage/crypto.hpp"
 #include "storage/journal.hpp"
 #include "storage/store.hpp"
 
@@ -22,6 +23,7 @@ struct settings {
   millis passivate_after = 60'000;     // idle time before a ticket actor is passivated
   millis timer_tick = 200;             // timer resolution; 0: only explicit ticks (tests)
   millis sweep_every = 5'000;          // passivation sweep; 0: only explicit sweeps (tests)
+  std::int64_t default_commission = 0; // paise per resolved ticket, for new reps
 };
 
 class directory;
@@ -33,10 +35,14 @@ struct env {
   settings cfg;
   directory* dir = nullptr;
   caf::actor timers;
+  caf::actor audit; // reads that scan the log (audit queries, performance)
+  const storage::field_cipher* cipher = nullptr;
   std::atomic<std::uint64_t> next_ticket{1};
+  std::atomic<std::uint64_t> next_rep{1};
   std::atomic<std::int64_t> resident_tickets{0};
 
   std::string new_ticket_id() { return format_id("TKT", next_ticket++); }
+  std::string new_rep_id() { return format_id("REP", next_rep++); }
   static std::string format_id(const char* prefix, std::uint64_t n) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%s-%06llu", prefix, static_cast<unsigned long long>(n));

@@ -13,6 +13,7 @@
 #include "domain/errc.hpp"
 #include "domain/event.hpp"
 #include "domain/ndr.hpp"
+#include "domain/rep.hpp"
 #include "domain/ticket.hpp"
 #include "domain/ticket_index.hpp"
 #include "storage/keys.hpp"
@@ -70,6 +71,57 @@ struct ingest_ndr {
   ndr::ndr_event ev;
   tickets::origin who;
   reply<ndr_outcome> done;
+};
+
+struct create_rep {
+  reps::create_cmd cmd;
+  tickets::origin who;
+  reply<reps::rep> done;
+};
+
+/// A rep as answered: `revealed` holds the opened bank plaintext when it was asked for.
+struct rep_view {
+  reps::rep r;
+  std::optional<std::string> revealed;
+};
+
+struct get_rep {
+  std::string id;
+  bool reveal = false;
+  reply<rep_view> done;
+};
+
+struct update_rep {
+  std::string id;
+  reps::update_cmd cmd;
+  tickets::origin who;
+  reply<reps::rep> done;
+};
+
+struct delete_rep {
+  std::string id;
+  tickets::origin who;
+  reply<reps::rep> done;
+};
+
+struct list_reps {
+  reps::list_query query;
+  reply<reps::list_page> done;
+};
+
+struct rep_performance {
+  std::string id;
+  std::optional<millis> from, to;
+  reply<reps::performance> done;
+};
+
+/// Registry -> audit reader: fold a company's events into one rep's performance.
+struct performance_query {
+  std::string company;
+  std::string rep_id;
+  std::optional<millis> from, to;
+  std::int64_t commission_paise = 0;
+  reply<reps::performance> done;
 };
 
 // -- between actors -------------------------------------------------------------------------
@@ -135,6 +187,13 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::add_note)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::list_tickets)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_metrics)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ingest_ndr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::create_rep)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::get_rep)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::update_rep)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::delete_rep)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::list_reps)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::rep_performance)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::performance_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_changed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_idle)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_stopped)

@@ -25,6 +25,14 @@ caf::behavior audit_reader(caf::event_based_actor*, storage::store* db) {
       std::uint64_t next = events.size() == q.limit && !events.empty() ? events.back().seq : 0;
       q.done(std::make_pair(std::move(events), next));
     },
+    [db](performance_query& q) {
+      reps::performance_fold fold(q.rep_id, q.from, q.to);
+      db->company_events(q.company, 0, SIZE_MAX, [&](const event& e) {
+        fold.add(e);
+        return false;
+      });
+      q.done(fold.result(q.commission_paise));
+    },
   };
 }
 
@@ -50,7 +58,12 @@ result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm:
   rt->caf_cfg_->set("scheduler.max-threads", opts.actor_threads);
   rt->system_ = std::make_unique<caf::actor_system>(*rt->caf_cfg_);
 
+  auto cipher = storage::field_cipher::make(opts.master_key, opts.master_key_previous);
+  if (!cipher)
+    return cipher.take_error();
+  rt->cipher_ = std::make_unique<storage::field_cipher>(std::move(cipher.value()));
   auto& e = rt->env_;
+  e.cipher = rt->cipher_.get();
   e.db = rt->store_.get();
   e.journal = rt->journal_.get();
   e.clk = &clk;
@@ -65,6 +78,7 @@ result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm:
   rt->idem_ = std::make_unique<idempotency_store>(*rt->journal_, clk);
   e.timers = sys->spawn(timer_service, envp);
   rt->audit_ = sys->spawn<caf::detached>(audit_reader, rt->store_.get()); // reads block: own thread
+  e.audit = rt->audit_;
   if (auto r = rt->recover(); !r)
     return r.take_error();
   return rt;
@@ -94,6 +108,7 @@ result<bool> runtime::recover() {
   auto& ndrs = rs.ndr;
   auto max_ticket = rs.max_ticket_number;
   env_.next_ticket = max_ticket + 1;
+  env_.next_rep = rs.max_rep_number + 1;
   idem_->recover(*store_);
 
   // Timers: fire what came due while down, once; keep the rest.
@@ -147,6 +162,16 @@ result<bool> runtime::recover() {
       s = std::make_shared<company_seed>();
     s->index.put(std::move(t));
   }
+  for (auto& [id, r] : rs.reps) {
+    if (r.id.empty())
+      continue;
+    auto& s = seeds[r.company_id];
+    if (!s)
+      s = std::make_shared<company_seed>();
+    s->roster.put(std::move(r));
+  }
+  stats_.reps = rs.reps.size();
+  rs.reps.clear();
   stats_.tickets = tix.size();
   tix.clear();
   for (auto& [company, m] : ndrs) {
@@ -178,6 +203,7 @@ void runtime::shutdown() {
   system_->await_all_actors_done();
   dir_->clear();
   env_.timers = nullptr;
+  env_.audit = nullptr;
   audit_ = nullptr;
 }
 

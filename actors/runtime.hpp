@@ -24,11 +24,14 @@ struct runtime_options {
   std::size_t actor_threads = 2;
   std::chrono::microseconds journal_delay{0};
   std::size_t journal_max_batch = 4096;
+  std::string master_key;          // 64 hex characters (CRM_MASTER_KEY or DIR/master.key)
+  std::string master_key_previous; // CRM_MASTER_KEY_PREVIOUS, may be empty
 };
 
 struct recovery_stats {
   std::uint64_t events = 0;
   std::size_t tickets = 0;
+  std::size_t reps = 0;
   std::size_t companies = 0;
   std::size_t timers_fired = 0;
   std::size_t timers_armed = 0;
@@ -74,6 +77,7 @@ private:
   runtime_options opts_;
   std::unique_ptr<storage::store> store_;
   std::unique_ptr<storage::journal> journal_;
+  std::unique_ptr<storage::field_cipher> cipher_;
   std::unique_ptr<caf::actor_system_config> caf_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<directory> dir_;

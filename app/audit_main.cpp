@@ -122,6 +122,16 @@ int replay(const std::string& dir, const std::string& until) {
   for (auto* t : ts)
     tickets::write_json(w, *t, true);
   w.EndArray();
+  std::vector<const reps::rep*> rs_sorted;
+  for (auto& [id, r] : rs.reps)
+    if (!r.id.empty())
+      rs_sorted.push_back(&r);
+  std::sort(rs_sorted.begin(), rs_sorted.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  w.Key("reps"); // bank details masked: the audit tool never opens them
+  w.StartArray();
+  for (auto* r : rs_sorted)
+    reps::write_json(w, *r);
+  w.EndArray();
   w.EndObject();
   std::cout << std::string_view(sb.GetString(), sb.GetSize()) << "\n";
   return bad ? 1 : 0;

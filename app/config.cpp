@@ -116,6 +116,10 @@ result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_
   rt.cfg.passivate_after = *passivate;
   rt.cfg.sweep_every = std::clamp<millis>(*passivate / 4, 100, 5000);
   rt.cfg.snapshot_every = c.snapshot_every;
+  auto commission = rupees_to_paise(c.commission_per_ticket);
+  if (!commission)
+    return error{errc::invalid, "--commission-per-ticket: rupees, at least 0, at most two decimals"};
+  rt.cfg.default_commission = *commission;
   if (c.log_format != "text" && c.log_format != "json")
     return error{errc::invalid, "--log-format: text or json, got " + c.log_format};
   return true;

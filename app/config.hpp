@@ -30,8 +30,8 @@ struct config {
   int actor_threads = 0; // 0: cores - 1, at least 1
   int journal_delay_us = 0;
   std::string idle_timeout = "60s";
-  std::string clock_offset;
-  double rate_limit = 0; // requests a second per API key; 0: off // shifts the wall clock forward (drills and tests)
+  std::string clock_offset; // shifts the wall clock forward (drills and tests)
+  double rate_limit = 0;    // requests a second per API key; 0: off
   // Notification channels (CONTRACT section 11): accepted now, used by a later issue.
   std::string smtp_url, smtp_from, whatsapp_url, sms_url, webhook_url;
   std::string notify_retry_delay = "2s";

@@ -1,18 +1,14 @@
 // crm-server: wires the layers, serves until SIGTERM or SIGINT, then shuts down in order:
 // stop the HTTP server (and its io threads), drain the journal, stop the actors.
-#include <openssl/rand.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-
 #include <csignal>
-#include <filesystem>
-#include <fstream>
 
 #include "actors/runtime.hpp"
 #include "app/config.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "storage/crypto.hpp"
 
 namespace {
 
@@ -26,51 +22,6 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::
     l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %-7n %v", spdlog::pattern_time_type::utc);
   l->set_level(level);
   return l;
-}
-
-bool is_hex_key(const std::string& k) {
-  return k.size() == 64 && k.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
-}
-
-/// CRM_MASTER_KEY, or DIR/master.key, made once (mode 0600) when neither exists.
-bool ensure_master_key(const std::string& dir, spdlog::logger& log) {
-  if (const char* k = std::getenv("CRM_MASTER_KEY")) {
-    if (!is_hex_key(k)) {
-      log.critical("CRM_MASTER_KEY must be 64 hex characters");
-      return false;
-    }
-    return true;
-  }
-  auto path = std::filesystem::path(dir) / "master.key";
-  if (std::filesystem::exists(path)) {
-    std::ifstream in(path);
-    std::string k;
-    in >> k;
-    if (!is_hex_key(k)) {
-      log.critical("{} does not hold 64 hex characters", path.string());
-      return false;
-    }
-    return true;
-  }
-  std::filesystem::create_directories(dir);
-  unsigned char raw[32];
-  RAND_bytes(raw, sizeof raw);
-  static const char* hex = "0123456789abcdef";
-  std::string k;
-  for (auto b : raw) {
-    k.push_back(hex[b >> 4]);
-    k.push_back(hex[b & 15]);
-  }
-  auto old = ::umask(077);
-  {
-    std::ofstream out(path);
-    out << k << "\n";
-  }
-  ::umask(old);
-  ::chmod(path.c_str(), 0600);
-  log.warn("CRM_MASTER_KEY is not set: generated a master key into {} (mode 0600); keep it safe",
-           path.string());
-  return true;
 }
 
 } // namespace
@@ -92,8 +43,16 @@ int main(int argc, char** argv) {
     log->critical("{}", r.err().message);
     return 2;
   }
-  if (!ensure_master_key(cfg.data_dir, *log))
+  auto keys = crm::storage::load_master_keys(cfg.data_dir, true);
+  if (!keys) {
+    log->critical("{}", keys.err().message);
     return 2;
+  }
+  if (keys->generated)
+    log->warn("CRM_MASTER_KEY is not set: generated a master key into {}/master.key (mode 0600); "
+              "keep it safe", cfg.data_dir);
+  rt_opts.master_key = keys->current_hex;
+  rt_opts.master_key_previous = keys->previous_hex;
 
   // Signals are taken by sigwait on this thread; every thread started later inherits the mask.
   sigset_t signals;
@@ -126,6 +85,7 @@ int main(int argc, char** argv) {
   crm::http::router router(runtime, clk, {token ? token : "", cfg.rate_limit});
   crm::http::add_system_routes(router);
   crm::http::add_ticket_routes(router);
+  crm::http::add_rep_routes(router);
   crm::http::add_admin_routes(router);
   crm::http::server server(router, srv_opts, http_log);
   if (auto r = server.start(); !r) {

@@ -6,19 +6,26 @@ namespace crm {
 
 namespace {
 thread_local simdjson::dom::parser tl_parser;
+
+void track_number(const std::string& id, std::uint64_t& max) {
+  auto dash = id.rfind('-');
+  if (dash == std::string::npos)
+    return;
+  auto n = std::strtoull(id.c_str() + dash + 1, nullptr, 10);
+  if (n > max)
+    max = n;
 }
+} // namespace
 
 void replay_state::apply(const event& e) {
   ++events;
   last_seq = e.seq;
   if (e.type.compare(0, 7, "ticket.") == 0) {
     tickets::apply(tickets[e.entity], e);
-    auto dash = e.entity.rfind('-');
-    if (dash != std::string::npos) {
-      auto n = std::strtoull(e.entity.c_str() + dash + 1, nullptr, 10);
-      if (n > max_ticket_number)
-        max_ticket_number = n;
-    }
+    track_number(e.entity, max_ticket_number);
+  } else if (e.type.compare(0, 4, "rep.") == 0) {
+    reps::apply(reps[e.entity], e);
+    track_number(e.entity, max_rep_number);
   } else if (e.type == "ndr.received") {
     simdjson::dom::element d;
     std::string_view tid;

@@ -1,12 +1,13 @@
 #pragma once
 // Folds the event log into entity state: the one code path for recovery, `crm-audit replay`
-// and the replay-equivalence tests. Knows tickets and NDR events; other events are counted and
+// and the replay-equivalence tests. Knows tickets, reps and NDR events; other events are counted and
 // left to their own folds.
 #include <map>
 #include <string>
 #include <unordered_map>
 
 #include "domain/event.hpp"
+#include "domain/rep.hpp"
 #include "domain/ticket.hpp"
 
 namespace crm {
@@ -15,7 +16,9 @@ struct replay_state {
   std::unordered_map<std::string, tickets::ticket> tickets;
   /// company -> ndrEventId -> ticketId
   std::unordered_map<std::string, std::unordered_map<std::string, std::string>> ndr;
+  std::unordered_map<std::string, reps::rep> reps;
   std::uint64_t max_ticket_number = 0;
+  std::uint64_t max_rep_number = 0;
   std::uint64_t events = 0;
   std::uint64_t last_seq = 0;
 

@@ -16,6 +16,7 @@ protected:
   void start() {
     runtime_options o;
     o.data_dir = dir.str();
+    o.master_key = std::string(64, 'a');
     o.cfg.timer_tick = 0;  // ticks only when the test says
     o.cfg.sweep_every = 0; // sweeps only when the test says
     o.cfg.sla.resolve = 3'600'000;
@@ -178,6 +179,7 @@ TEST_F(ticket_actors, snapshot_plus_tail_equals_full_replay) {
   rt.reset();
   runtime_options o;
   o.data_dir = dir.str();
+  o.master_key = std::string(64, 'a');
   o.cfg.timer_tick = 0;
   o.cfg.sweep_every = 0;
   o.cfg.snapshot_every = 3;

@@ -70,6 +70,14 @@ protected:
     return r.str("ticketId");
   }
 
+  /// Creates a sales rep and returns its id.
+  std::string rep(const std::string& key, const std::string& email, const std::string& extra = {}) {
+    auto r = as(key, "POST", "/api/v1/crm/sales-reps",
+                R"({"name":"Asha Rao","email":")" + email + R"(","phone":"+919876543210")" + extra + "}");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.str("id");
+  }
+
   static testing::temp_dir* dir_;
   static testing::server_process* server_;
   http_client client_{static_cast<unsigned short>(server_ ? server_->port() : 0)};

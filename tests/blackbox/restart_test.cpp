@@ -166,7 +166,13 @@ TEST(restart, replay_from_the_log_alone_equals_the_live_state) {
                     R"(","customer":{"name":"C","email":"c@x.in"}})");
     ids.push_back(r.str("ticketId"));
   }
-  call(s->port(), "PUT", "/api/v1/support/tickets/" + ids[0], R"({"status":"in-progress","assignedTo":"REP-000002"})");
+  auto boss = call(s->port(), "POST", "/api/v1/crm/sales-reps",
+                   R"({"name":"Boss","email":"boss@x.in","phone":"9876543210","territory":"north"})").str("id");
+  auto rep = call(s->port(), "POST", "/api/v1/crm/sales-reps",
+                  R"({"name":"Asha","email":"asha@x.in","phone":"+919876543211","reportingTo":")" + boss
+                    + R"(","bankDetails":{"accountNumber":"123456789012","ifscCode":"HDFC0001234","accountHolderName":"Asha"}})").str("id");
+  ASSERT_EQ(call(s->port(), "PUT", "/api/v1/crm/sales-reps/" + rep, R"({"availabilityStatus":"busy","skills":["billing"]})").status, 200);
+  call(s->port(), "PUT", "/api/v1/support/tickets/" + ids[0], R"({"status":"in-progress","assignedTo":")" + rep + R"("})");
   call(s->port(), "PUT", "/api/v1/support/tickets/" + ids[0], R"({"status":"resolved"})");
   call(s->port(), "POST", "/api/v1/support/tickets/" + ids[1] + "/notes", R"({"note":"hello","type":"customer"})");
   call(s->port(), "PUT", "/api/v1/support/tickets/" + ids[2], R"({"status":"closed"})");
@@ -174,6 +180,9 @@ TEST(restart, replay_from_the_log_alone_equals_the_live_state) {
   std::map<std::string, std::string> live;
   for (auto& id : ids)
     live[id] = call(s->port(), "GET", "/api/v1/support/tickets/" + id).body;
+  std::map<std::string, std::string> live_reps;
+  for (auto& id : {boss, rep})
+    live_reps[id] = call(s->port(), "GET", "/api/v1/crm/sales-reps/" + id).body;
   // On the live server's data dir (a secondary instance).
   std::string out;
   ASSERT_EQ(testing::run_command({testing::binary("crm-audit"), "replay", "--data-dir", n.data()}, out), 0);
@@ -188,11 +197,21 @@ TEST(restart, replay_from_the_log_alone_equals_the_live_state) {
       EXPECT_EQ(simdjson::minify(t), live[std::string(id)]) << id;
     }
   }
+  simdjson::dom::array reps;
+  ASSERT_FALSE(p.parse(out).get_object()["reps"].get(reps)) << out;
+  ASSERT_EQ(reps.size(), 2u);
+  for (auto r : reps) {
+    std::string_view id;
+    ASSERT_FALSE(r["id"].get(id));
+    EXPECT_EQ(simdjson::minify(r), live_reps[std::string(id)]) << id;
+  }
   // And after a restart (snapshots plus tails) the served state is the same again.
   EXPECT_EQ(s->terminate(), 0);
   s = n.start();
   for (auto& [id, body] : live)
     EXPECT_EQ(call(s->port(), "GET", "/api/v1/support/tickets/" + id).body, body);
+  for (auto& [id, body] : live_reps)
+    EXPECT_EQ(call(s->port(), "GET", "/api/v1/crm/sales-reps/" + id).body, body);
   // --until: before anything happened there was nothing.
   ASSERT_EQ(testing::run_command({testing::binary("crm-audit"), "replay", "--data-dir", n.data(), "--until",
                                   "2000-01-01T00:00:00Z"}, out), 0);

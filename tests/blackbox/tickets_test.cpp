@@ -158,12 +158,13 @@ TEST_F(tickets, status_workflow) {
 
 TEST_F(tickets, update_assigns_reprioritizes_and_adds_a_note) {
   auto k = key(company(), "agent");
+  auto rep_id = rep(key(company(), "manager"), "asha@x.in");
   auto id = ticket(k);
   const std::string p = "/api/v1/support/tickets/" + id;
-  auto r = as(k, "PUT", p, R"({"assignedTo":"REP-000001","priority":"critical","notes":"called the courier"})");
+  auto r = as(k, "PUT", p, R"({"assignedTo":")" + rep_id + R"(","priority":"critical","notes":"called the courier"})");
   ASSERT_EQ(r.status, 200) << r.body;
   auto g = as(k, "GET", p);
-  EXPECT_EQ(g.str("assignedTo"), "REP-000001");
+  EXPECT_EQ(g.str("assignedTo"), rep_id);
   EXPECT_EQ(g.str("priority"), "critical");
   simdjson::dom::array notes;
   ASSERT_FALSE(g.json()["notes"].get(notes));
@@ -177,6 +178,14 @@ TEST_F(tickets, update_assigns_reprioritizes_and_adds_a_note) {
   ASSERT_EQ(as(k, "PUT", p, R"({"assignedTo":null})").status, 200);
   EXPECT_TRUE(as(k, "GET", p).json()["assignedTo"].is_null());
   EXPECT_EQ(as(k, "PUT", p, R"({})").status, 422);
+  // assignedTo must name an active rep of the company.
+  auto bad = as(k, "PUT", p, R"({"assignedTo":"REP-999999"})");
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_EQ(detail_fields(bad), std::set<std::string>{"assignedTo"});
+  auto other_rep = rep(key(company("b"), "manager"), "other@x.in");
+  EXPECT_EQ(as(k, "PUT", p, R"({"assignedTo":")" + other_rep + R"("})").status, 422);
+  EXPECT_EQ(as(key(company(), "manager"), "DELETE", "/api/v1/crm/sales-reps/" + rep_id).status, 200);
+  EXPECT_EQ(as(k, "PUT", p, R"({"assignedTo":")" + rep_id + R"("})").status, 422);
   EXPECT_EQ(as(k, "PUT", p, R"({"priority":"urgent"})").status, 422);
   EXPECT_EQ(as(k, "PUT", p, R"({"subject":"cannot change"})").status, 422);
 }
