@@ -91,6 +91,8 @@ std::string received_data(const ndr_event& e, const std::string& ticket_id,
   json::kv_or_null(w, "paymentMode", e.payment_mode);
   json::kv_money(w, "codAmount", e.cod_paise);
   json::kv_or_null(w, "action", e.action);
+  if (!e.territory.empty())
+    json::kv(w, "territory", e.territory);
   json::kv(w, "ticketId", ticket_id);
   json::kv_or_null(w, "callLogId", call_log_id);
   w.EndObject();

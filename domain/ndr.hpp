@@ -22,6 +22,7 @@ struct ndr_event {
   std::int64_t cod_paise = 0;
   std::optional<tickets::customer> cust;
   std::string action; // reattempt | rto | address-change | call | ""
+  std::string territory; // optional: where the call goes first (an extension of section 4)
 };
 
 std::optional<error> validate(const ndr_event& e);
