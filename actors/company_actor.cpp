@@ -1,5 +1,8 @@
 #include "actors/company_actor.hpp"
 
+#include <algorithm>
+
+#include "actors/dispatcher.hpp"
 #include "actors/ticket_actor.hpp"
 
 namespace crm::actors {
@@ -8,6 +11,7 @@ namespace {
 
 using self_ptr = caf::stateful_actor<company_state>*;
 using deliver_fn = std::function<void(const caf::actor&)>;
+using written_fn = std::function<void(const result<std::vector<event>>&)>;
 
 caf::actor spawn_ticket(self_ptr self, env* e, const std::string& id) {
   auto me = caf::actor_cast<caf::actor>(self);
@@ -51,9 +55,16 @@ void forward(self_ptr self, env* e, Msg& m) {
   route(self, e, id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
 }
 
-/// Journals a new ticket's events; the ticket joins the index (and is answered) once written.
+void note_shipment(self_ptr self, const std::string& shipment, const std::string& entity) {
+  if (!shipment.empty())
+    self->state.shipments[shipment].push_back(entity);
+}
+
+/// Journals a new ticket's events (and `extra` events of other entities in the same write,
+/// with `extra_ops`); the ticket joins the index (and is answered) once written.
 void start(self_ptr self, env* e, const tickets::create_cmd& cmd, const tickets::origin& who,
-           std::vector<event_draft> extra, const std::string& id, reply<tickets::ticket> done) {
+           std::vector<event_draft> extra, const std::string& id, reply<tickets::ticket> done,
+           std::vector<storage::write_op> extra_ops = {}) {
   auto drafts = tickets::decide_create(cmd, id, who, e->cfg.sla);
   if (!drafts)
     return done(drafts.take_error());
@@ -61,11 +72,14 @@ void start(self_ptr self, env* e, const tickets::create_cmd& cmd, const tickets:
   for (auto& d : drafts.value())
     tickets::apply(c.t, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
   auto ops = ticket_rows(nullptr, c.t, drafts->size(), e->cfg.snapshot_every, c.arm);
+  for (auto& op : extra_ops)
+    ops.push_back(std::move(op));
   auto events = std::move(drafts.value());
   for (auto& x : extra)
     events.push_back(std::move(x));
   c.done = std::move(done);
   auto& st = self->state;
+  note_shipment(self, cmd.shipment_id, id);
   st.creating.emplace(id, std::move(c));
   st.live.emplace(id, company_state::resident{nullptr, e->clk->steady_now(), false, {}});
   auto me = caf::actor_cast<caf::actor>(self);
@@ -76,60 +90,204 @@ void start(self_ptr self, env* e, const tickets::create_cmd& cmd, const tickets:
   e->journal->submit(std::move(sub));
 }
 
-/// A rep as the log has it (recovery of the roster after a failed write).
-std::optional<reps::rep> load_rep(const storage::store& db, const std::string& id) {
-  reps::rep r;
-  bool found = false;
-  for (auto seq : db.entity_seqs(id)) {
-    if (auto ev = db.event_at(seq)) {
-      reps::apply(r, *ev);
-      found = found || ev->type == "rep.created";
-    }
-  }
-  if (!found)
-    return std::nullopt;
-  return r;
-}
-
-/// Applies a rep's events to the roster at once (so the next command sees them: emails stay
-/// unique, the hierarchy acyclic), journals them, and answers once written.
-void commit_rep(self_ptr self, env* e, const std::string& id, std::vector<event_draft> drafts,
-                reply<reps::rep> done, std::function<void()> after = {}) {
+/// Journals events of reps and calls (already applied to the registry's state) with `ops`, and
+/// runs `after` once written or failed.
+void submit(self_ptr self, env* e, std::vector<event_draft> drafts, std::vector<storage::write_op> ops,
+            written_fn after) {
   auto& st = self->state;
-  reps::rep r;
-  if (auto* cur = st.roster.find(id))
-    r = *cur;
-  for (auto& d : drafts)
-    reps::apply(r, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
-  st.roster.put(std::move(r));
-  auto token = ++st.rep_tokens;
-  st.rep_writes.emplace(token, company_state::rep_write{id, [done = std::move(done), after = std::move(after)](result<reps::rep> r) {
-                                                          if (r && after)
-                                                            after();
-                                                          done(std::move(r));
-                                                        }});
+  auto token = ++st.tokens;
+  st.writes.emplace(token, std::move(after));
   auto me = caf::actor_cast<caf::actor>(self);
-  storage::submission sub{std::move(drafts), {}, {}};
+  storage::submission sub{std::move(drafts), std::move(ops), {}};
   sub.done = [me, token](result<std::vector<event>> r) {
     caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
   };
   e->journal->submit(std::move(sub));
 }
 
+template <class T, class Load>
+T load_entity(const storage::store& db, const std::string& id, const char* created, Load apply,
+              bool& found) {
+  T x;
+  found = false;
+  for (auto seq : db.entity_seqs(id)) {
+    if (auto ev = db.event_at(seq)) {
+      apply(x, *ev);
+      found = found || ev->type == created;
+    }
+  }
+  return x;
+}
+
+// -- reps -----------------------------------------------------------------------------------
+
 error no_rep(const std::string& id) {
   return error{errc::not_found, "no sales rep " + id};
 }
 
-/// Hands the open tickets of a rep that went inactive back: unassigned, for the dispatcher or
-/// a manager to give to someone else.
-void release_tickets(self_ptr self, env* e, const std::string& rep_id) {
+void tell_dispatcher_rep(self_ptr self, const reps::rep& r) {
+  self->send(self->state.dispatcher,
+             dispatch_rep{r.id, r.territory, r.st == reps::status::active && r.avail == reps::availability::available,
+                          r.max_open_items});
+}
+
+void release_work(self_ptr self, env* e, const std::string& rep_id);
+
+/// Applies a rep's events to the roster at once (so the next command sees them: emails stay
+/// unique, the hierarchy acyclic), journals them, and answers once written.
+void commit_rep(self_ptr self, env* e, const std::string& id, std::vector<event_draft> drafts,
+                reply<reps::rep> done) {
+  auto& st = self->state;
+  reps::rep r;
+  bool existed = false;
+  if (auto* cur = st.roster.find(id)) {
+    r = *cur;
+    existed = true;
+  }
+  auto before = r;
+  for (auto& d : drafts)
+    reps::apply(r, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+  st.roster.put(r);
+  tell_dispatcher_rep(self, r);
+  bool was_on = existed && before.st == reps::status::active && before.avail != reps::availability::offline;
+  bool is_on = r.st == reps::status::active && r.avail != reps::availability::offline;
+  submit(self, e, std::move(drafts), {}, [self, e, id, done = std::move(done)](const result<std::vector<event>>& w) {
+    auto& st = self->state;
+    if (!w.ok()) {
+      // The roster ran ahead of the log: take the rep back as the log has it.
+      bool found = false;
+      auto r = load_entity<reps::rep>(*e->db, id, "rep.created",
+                                      [](reps::rep& x, const event& ev) { reps::apply(x, ev); }, found);
+      if (found)
+        st.roster.put(std::move(r));
+      else
+        st.roster.erase(id);
+      return done(w.err());
+    }
+    auto* r = st.roster.find(id);
+    if (!r)
+      return done(no_rep(id));
+    auto copy = *r;
+    if (!w.value().empty())
+      copy.last_seq = w.value().back().seq;
+    st.roster.put(copy);
+    done(std::move(copy));
+  });
+  // After the rep's own events, so the log reads in the order things happened.
+  if (was_on && !is_on)
+    release_work(self, e, id);
+}
+
+// -- calls ----------------------------------------------------------------------------------
+
+error no_call(const std::string& id) {
+  return error{errc::not_found, "no call log " + id};
+}
+
+storage::timer_key callback_timer(const calls::call_log& c) {
+  return storage::timer_key{*c.scheduled_for, c.company_id, c.id, "callback"};
+}
+
+/// Applies call events to the registry's calls at once and works out what goes with them:
+/// callback timer rows (`ops`, and `arm` for after the write) and what the dispatcher must hear.
+void stage_calls(self_ptr self, const std::vector<event_draft>& drafts, std::vector<storage::write_op>& ops,
+                 std::vector<storage::timer_key>& arm) {
+  auto& st = self->state;
+  for (auto& d : drafts) {
+    if (d.type.compare(0, 5, "call.") != 0)
+      continue;
+    auto& c = st.calls[d.entity];
+    auto before = c;
+    calls::apply(c, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+    if (d.type == "call.created")
+      note_shipment(self, c.shipment_id, c.id);
+    bool had = before.awaiting_callback && before.scheduled_for;
+    bool has = c.awaiting_callback && c.scheduled_for;
+    if (had && (!has || *before.scheduled_for != *c.scheduled_for))
+      ops.push_back({storage::cf::timers, true, storage::encode_timer(callback_timer(before)), {}, false});
+    if (has && (!had || *before.scheduled_for != *c.scheduled_for)) {
+      arm.push_back(callback_timer(c));
+      ops.push_back({storage::cf::timers, false, storage::encode_timer(arm.back()), {}, false});
+    }
+    if (before.open_for_rep() && (!c.open_for_rep() || c.assigned_to != before.assigned_to))
+      self->send(st.dispatcher, dispatch_release{before.assigned_to});
+    if (!before.assignable() && c.assignable())
+      self->send(st.dispatcher, dispatch_work{c.id, c.territory});
+    else if (before.assignable() && !c.assignable() && c.assigned_to.empty())
+      self->send(st.dispatcher, dispatch_drop{c.id});
+  }
+}
+
+/// What to do when a write of calls failed: take each back as the log has it.
+void reload_calls(self_ptr self, env* e, const std::vector<std::string>& ids) {
+  for (auto& id : ids) {
+    bool found = false;
+    auto c = load_entity<calls::call_log>(*e->db, id, "call.created",
+                                          [](calls::call_log& x, const event& ev) { calls::apply(x, ev); }, found);
+    if (found)
+      self->state.calls[id] = std::move(c);
+    else
+      self->state.calls.erase(id);
+  }
+}
+
+void arm_all(self_ptr self, env* e, const std::vector<storage::timer_key>& arm) {
+  for (auto& k : arm)
+    self->send(e->timers, arm_timer{k});
+}
+
+/// Stages and journals call events; `done` gets the call `id` once written.
+void commit_calls(self_ptr self, env* e, std::vector<event_draft> drafts, const std::string& id,
+                  reply<calls::call_log> done) {
+  std::vector<storage::write_op> ops;
+  std::vector<storage::timer_key> arm;
+  std::vector<std::string> ids;
+  for (auto& d : drafts)
+    if (std::find(ids.begin(), ids.end(), d.entity) == ids.end())
+      ids.push_back(d.entity);
+  stage_calls(self, drafts, ops, arm);
+  submit(self, e, std::move(drafts), std::move(ops),
+         [self, e, id, ids, arm, done = std::move(done)](const result<std::vector<event>>& w) {
+           if (!w.ok()) {
+             reload_calls(self, e, ids);
+             if (done)
+               done(w.err());
+             return;
+           }
+           arm_all(self, e, arm);
+           auto it = self->state.calls.find(id);
+           if (it != self->state.calls.end() && !w.value().empty())
+             it->second.last_seq = w.value().back().seq;
+           if (!done)
+             return;
+           if (it == self->state.calls.end())
+             return done(no_call(id));
+           done(it->second);
+         });
+}
+
+/// A rep that went offline or inactive hands back its pending calls (to the dispatcher) and, if
+/// inactive, its open tickets (unassigned, for someone else to take).
+void release_work(self_ptr self, env* e, const std::string& rep_id) {
+  auto& st = self->state;
+  tickets::origin o{st.company, "system", e->clk->wall_now()};
+  std::vector<event_draft> drafts;
+  for (auto& [id, c] : st.calls)
+    if (c.assigned_to == rep_id)
+      for (auto& d : calls::decide_unassign(c, "rep unavailable", o))
+        drafts.push_back(std::move(d));
+  if (!drafts.empty())
+    commit_calls(self, e, std::move(drafts), {}, nullptr);
+  auto* r = st.roster.find(rep_id);
+  if (!r || r->st != reps::status::inactive)
+    return;
   tickets::list_query q;
   q.assigned_to.push_back(rep_id);
   q.statuses = {tickets::status::open, tickets::status::in_progress};
   q.limit = 100;
   std::vector<std::string> ids;
   for (q.page = 1;; ++q.page) {
-    auto page = self->state.index.list(q);
+    auto page = st.index.list(q);
     for (auto& t : page.items)
       ids.push_back(t->id);
     if (page.items.size() < static_cast<std::size_t>(q.limit))
@@ -138,10 +296,88 @@ void release_tickets(self_ptr self, env* e, const std::string& rep_id) {
   for (auto& id : ids) {
     tickets::update_cmd cmd;
     cmd.assigned_to = "";
-    update_ticket m{id, std::move(cmd), {self->state.company, "system", e->clk->wall_now()},
-                    [](result<tickets::ticket>) {}};
+    update_ticket m{id, std::move(cmd), o, [](result<tickets::ticket>) {}};
     route(self, e, id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
   }
+}
+
+/// The dispatcher's proposals: journal those still valid, refuse the rest.
+void assign_calls(self_ptr self, env* e, std::vector<dispatch::assignment>& batch) {
+  auto& st = self->state;
+  tickets::origin o{st.company, "system", e->clk->wall_now()};
+  std::vector<event_draft> drafts;
+  for (auto& a : batch) {
+    auto it = st.calls.find(a.work);
+    auto* r = st.roster.find(a.rep);
+    bool rep_ok = r && r->st == reps::status::active && r->avail == reps::availability::available;
+    if (it == st.calls.end() || !it->second.assignable() || !rep_ok) {
+      // Undo the dispatcher's count; the call goes back if it still waits.
+      self->send(st.dispatcher, dispatch_release{a.rep});
+      if (it != st.calls.end() && it->second.assignable())
+        self->send(st.dispatcher, dispatch_work{it->second.id, it->second.territory});
+      continue;
+    }
+    auto d = calls::decide_assign(it->second, a.rep, o);
+    if (d)
+      drafts.push_back(std::move(d.value()));
+  }
+  if (drafts.empty())
+    return;
+  // stage_calls would send a release for a reassignment; assignments here start from unassigned.
+  commit_calls(self, e, std::move(drafts), {}, nullptr);
+}
+
+/// The board the dispatcher starts from: reps, their open calls, the calls that wait.
+std::shared_ptr<dispatch::board> board_of(const company_state& st) {
+  auto b = std::make_shared<dispatch::board>();
+  st.roster.each([&](const reps::rep& r) {
+    b->put_rep(r.id, r.territory, r.st == reps::status::active && r.avail == reps::availability::available,
+               r.max_open_items);
+  });
+  std::unordered_map<std::string, std::int64_t> open;
+  std::vector<const calls::call_log*> waiting;
+  for (auto& [id, c] : st.calls) {
+    if (c.open_for_rep())
+      ++open[c.assigned_to];
+    if (c.assignable())
+      waiting.push_back(&c);
+  }
+  for (auto& [rep, n] : open)
+    b->set_open(rep, n);
+  std::sort(waiting.begin(), waiting.end(), [](auto* a, auto* b) {
+    return tickets::id_number(a->id) < tickets::id_number(b->id);
+  });
+  for (auto* c : waiting)
+    b->enqueue(c->id, c->territory);
+  return b;
+}
+
+call_page list_of(const company_state& st, const calls::list_query& q) {
+  auto match = [](const std::vector<std::string>& want, std::string_view v) {
+    return want.empty() || std::find(want.begin(), want.end(), v) != want.end()
+           || (v.empty() && std::find(want.begin(), want.end(), "null") != want.end());
+  };
+  std::vector<const calls::call_log*> hits;
+  for (auto& [id, c] : st.calls)
+    if (!c.id.empty() && match(q.status, calls::to_string(c.st)) && match(q.assigned_to, c.assigned_to)
+        && match(q.shipment_id, c.shipment_id))
+      hits.push_back(&c);
+  auto less = [&](const calls::call_log* a, const calls::call_log* b) {
+    auto ka = q.sort_by == "updatedAt" ? a->updated_at : a->created_at;
+    auto kb = q.sort_by == "updatedAt" ? b->updated_at : b->created_at;
+    if (ka != kb)
+      return ka < kb;
+    return tickets::id_number(a->id) < tickets::id_number(b->id);
+  };
+  std::sort(hits.begin(), hits.end(), [&](auto* a, auto* b) { return q.descending ? less(b, a) : less(a, b); });
+  call_page out;
+  out.total = hits.size();
+  out.page = q.page;
+  out.limit = q.limit;
+  auto from = static_cast<std::size_t>(q.page - 1) * static_cast<std::size_t>(q.limit);
+  for (auto i = from; i < hits.size() && i < from + static_cast<std::size_t>(q.limit); ++i)
+    out.items.push_back(*hits[i]);
+  return out;
 }
 
 /// Passivates every ticket actor idle for passivate_after. Returns how many.
@@ -160,15 +396,20 @@ std::size_t sweep(self_ptr self, env* e) {
 
 caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, std::string company,
                             std::shared_ptr<company_seed> seed) {
-  self->state.company = company;
+  auto& st = self->state;
+  st.company = company;
   if (seed) {
-    self->state.index = std::move(seed->index);
-    self->state.ndr = std::move(seed->ndr);
-    self->state.roster = std::move(seed->roster);
+    st.index = std::move(seed->index);
+    st.ndr = std::move(seed->ndr);
+    st.roster = std::move(seed->roster);
+    st.calls = std::move(seed->calls);
+    st.shipments = std::move(seed->shipments);
   }
+  st.dispatcher = self->spawn(dispatcher_actor, caf::actor_cast<caf::actor>(self), board_of(st));
   self->set_exit_handler([self](caf::exit_msg& m) {
     for (auto& [id, r] : self->state.live)
       self->send_exit(r.handle, m.reason);
+    self->send_exit(self->state.dispatcher, m.reason);
     self->quit(m.reason);
   });
   if (e->cfg.sweep_every > 0)
@@ -188,33 +429,42 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       auto& st = self->state;
       auto found = st.ndr.find(m.ev.ndr_event_id);
       if (found != st.ndr.end()) {
-        auto tid = found->second;
+        auto link = found->second;
         auto done = std::move(m.done);
         auto ndr_id = m.ev.ndr_event_id;
-        auto answer = [done, ndr_id](result<tickets::ticket> t) {
+        auto answer = [done, ndr_id, link](result<tickets::ticket> t) {
           if (!t)
             return done(t.take_error());
-          done(ndr_outcome{ndr_id, t->id, "", false});
+          done(ndr_outcome{ndr_id, t->id, link.call, false});
         };
-        if (st.index.contains(tid))
-          return answer(*st.index.find(tid));
-        return route(self, e, tid, [self, tid, answer](const caf::actor& a) {
+        if (st.index.contains(link.ticket))
+          return answer(*st.index.find(link.ticket));
+        return route(self, e, link.ticket, [self, tid = link.ticket, answer](const caf::actor& a) {
           self->send(a, get_ticket{tid, answer});
         });
       }
       auto id = e->new_ticket_id();
-      st.ndr.emplace(m.ev.ndr_event_id, id);
+      std::string call_id = m.ev.action == "call" ? e->new_call_id() : std::string();
+      st.ndr.emplace(m.ev.ndr_event_id, ndr_link{id, call_id});
+      note_shipment(self, m.ev.shipment_id, m.ev.ndr_event_id);
       std::vector<event_draft> extra;
       extra.push_back(event_draft{m.who.company_id, m.ev.ndr_event_id, "ndr.received", m.who.actor,
-                                  m.who.now, ndr::received_data(m.ev, id, "")});
+                                  m.who.now, ndr::received_data(m.ev, id, call_id)});
+      std::vector<storage::write_op> ops;
+      if (!call_id.empty()) {
+        extra.push_back(calls::decide_create(call_id, m.ev, m.who));
+        std::vector<storage::timer_key> arm; // a new call has no callback
+        stage_calls(self, {extra.back()}, ops, arm);
+      }
       auto ndr_id = m.ev.ndr_event_id;
       auto done = std::move(m.done);
       start(self, e, cmd, m.who, std::move(extra), id,
-            [done, ndr_id](result<tickets::ticket> t) {
+            [done, ndr_id, call_id](result<tickets::ticket> t) {
               if (!t)
                 return done(t.take_error());
-              done(ndr_outcome{ndr_id, t->id, "", true});
-            });
+              done(ndr_outcome{ndr_id, t->id, call_id, true});
+            },
+            std::move(ops));
     },
     [=](get_ticket& m) {
       // A ticket with no live actor and no notes is whole in the index (persisted state).
@@ -232,6 +482,83 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       }
       forward(self, e, m);
     },
+    [=](add_note& m) { forward(self, e, m); },
+    [=](list_tickets& m) { m.done(self->state.index.list(m.query)); },
+    [=](ticket_metrics& m) { m.done(self->state.index.compute(m.query)); },
+    [=](ticket_changed& c) { self->state.index.put(*c.t); },
+    [=](ticket_idle& i) { passivate(self, i.id); },
+    [=](ticket_persisted& p) {
+      auto& st = self->state;
+      auto c = st.creating.extract(p.id);
+      if (c.empty())
+        return;
+      auto& made = c.mapped();
+      auto it = st.live.find(p.id);
+      std::vector<deliver_fn> buffer;
+      if (it != st.live.end()) {
+        buffer = std::move(it->second.buffer);
+        st.live.erase(it);
+      }
+      if (!p.outcome->ok()) {
+        for (auto i = st.ndr.begin(); i != st.ndr.end();) {
+          if (i->second.ticket == p.id) {
+            if (!i->second.call.empty())
+              reload_calls(self, e, {i->second.call});
+            i = st.ndr.erase(i);
+          } else {
+            ++i;
+          }
+        }
+        made.done(p.outcome->err()); // buffered messages are dropped: their callers get 503
+        return;
+      }
+      for (auto& ev : p.outcome->value()) {
+        if (ev.entity == p.id)
+          made.t.last_seq = ev.seq;
+        else if (auto ci = st.calls.find(ev.entity); ci != st.calls.end())
+          ci->second.last_seq = std::max(ci->second.last_seq, ev.seq);
+      }
+      st.index.put(made.t);
+      if (made.arm)
+        self->send(e->timers, arm_timer{*made.arm});
+      made.done(std::move(made.t));
+      for (auto& deliver : buffer)
+        route(self, e, p.id, std::move(deliver));
+    },
+    [=](ticket_stopped& s) {
+      auto& st = self->state;
+      auto it = st.live.find(s.id);
+      if (it == st.live.end())
+        return;
+      auto buffer = std::move(it->second.buffer);
+      st.live.erase(it);
+      if (buffer.empty() || !known(self, s.id))
+        return;
+      for (auto& deliver : buffer)
+        route(self, e, s.id, std::move(deliver));
+    },
+    [=](timer_due& d) {
+      if (d.key.kind == "callback") {
+        auto it = self->state.calls.find(d.key.entity);
+        if (it == self->state.calls.end() || !it->second.scheduled_for || *it->second.scheduled_for != d.key.due)
+          return;
+        auto drafts = calls::decide_callback_due(it->second, {self->state.company, "system", e->clk->wall_now()});
+        if (!drafts.empty())
+          commit_calls(self, e, std::move(drafts), d.key.entity, nullptr);
+        return;
+      }
+      if (!known(self, d.key.entity))
+        return;
+      route(self, e, d.key.entity, [self, d](const caf::actor& a) { self->send(a, d); });
+    },
+    [=](sweep_atom) {
+      sweep(self, e);
+      if (e->cfg.sweep_every > 0)
+        self->delayed_send(self, std::chrono::milliseconds(e->cfg.sweep_every), sweep_atom::value);
+    },
+    [=](sweep_atom, int) -> std::size_t { return sweep(self, e); },
+
+    // -- reps --
     [=](create_rep& m) {
       auto id = e->new_rep_id();
       auto seal = [e](std::string_view p) { return e->cipher->seal(p); };
@@ -263,13 +590,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
         return m.done(drafts.take_error());
       if (drafts->empty())
         return m.done(*r);
-      bool deactivates = false;
-      for (auto& d : drafts.value())
-        deactivates = deactivates || d.type == "rep.deactivated";
-      std::function<void()> after;
-      if (deactivates)
-        after = [self, e, id = m.id] { release_tickets(self, e, id); };
-      commit_rep(self, e, m.id, std::move(drafts.value()), std::move(m.done), std::move(after));
+      commit_rep(self, e, m.id, std::move(drafts.value()), std::move(m.done));
     },
     [=](delete_rep& m) {
       auto* r = self->state.roster.find(m.id);
@@ -278,8 +599,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       auto drafts = reps::decide_deactivate(*r, m.who);
       if (!drafts)
         return m.done(drafts.take_error());
-      commit_rep(self, e, m.id, std::move(drafts.value()), std::move(m.done),
-                 [self, e, id = m.id] { release_tickets(self, e, id); });
+      commit_rep(self, e, m.id, std::move(drafts.value()), std::move(m.done));
     },
     [=](list_reps& m) { m.done(reps::list(self->state.roster, m.query)); },
     [=](rep_performance& m) {
@@ -290,84 +610,71 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
                                              r->commission_paise, std::move(m.done)});
     },
     [=](persisted& p) {
+      auto w = self->state.writes.extract(p.token);
+      if (!w.empty())
+        w.mapped()(*p.outcome);
+    },
+
+    // -- calls --
+    [=](dispatch_assign& a) { assign_calls(self, e, a.batch); },
+    [=](get_call& m) {
+      auto it = self->state.calls.find(m.id);
+      if (it == self->state.calls.end())
+        return m.done(no_call(m.id));
+      m.done(it->second);
+    },
+    [=](list_calls& m) { m.done(list_of(self->state, m.query)); },
+    [=](update_call& m) {
       auto& st = self->state;
-      auto w = st.rep_writes.extract(p.token);
-      if (w.empty())
-        return;
-      auto& [id, done] = w.mapped();
-      if (!p.outcome->ok()) {
-        // The roster ran ahead of the log: take the rep back as the log has it.
-        if (auto r = load_rep(*e->db, id))
-          st.roster.put(std::move(*r));
-        else
-          st.roster.erase(id);
-        return done(p.outcome->err());
-      }
-      auto* r = st.roster.find(id);
-      if (!r)
-        return done(no_rep(id));
-      auto copy = *r;
-      if (!p.outcome->value().empty())
-        copy.last_seq = p.outcome->value().back().seq;
-      st.roster.put(copy);
-      done(std::move(copy));
+      auto it = st.calls.find(m.id);
+      if (it == st.calls.end())
+        return m.done(no_call(m.id));
+      auto d = calls::decide_update(it->second, m.cmd, m.who, e->cfg.callbacks);
+      if (!d)
+        return m.done(d.take_error());
+      if (!d->escalate)
+        return commit_calls(self, e, std::move(d->events), m.id, std::move(m.done));
+      // The last attempt failed: a ticket now, linked both ways, in the same write.
+      std::vector<storage::write_op> ops;
+      std::vector<storage::timer_key> arm;
+      stage_calls(self, d->events, ops, arm);
+      auto tid = e->new_ticket_id();
+      auto esc = calls::decide_escalate(it->second, tid, m.who);
+      stage_calls(self, {esc}, ops, arm);
+      auto events = std::move(d->events);
+      events.push_back(std::move(esc));
+      auto cmd = calls::escalation_ticket(it->second);
+      auto who = m.who;
+      who.actor = "system";
+      auto id = m.id;
+      start(self, e, cmd, who, std::move(events), tid,
+            [self, e, id, done = std::move(m.done)](result<tickets::ticket> t) {
+              if (!t) {
+                reload_calls(self, e, {id});
+                return done(t.take_error());
+              }
+              auto it = self->state.calls.find(id);
+              if (it == self->state.calls.end())
+                return done(no_call(id));
+              done(it->second);
+            },
+            std::move(ops));
     },
-    [=](add_note& m) { forward(self, e, m); },
-    [=](list_tickets& m) { m.done(self->state.index.list(m.query)); },
-    [=](ticket_metrics& m) { m.done(self->state.index.compute(m.query)); },
-    [=](ticket_changed& c) { self->state.index.put(*c.t); },
-    [=](ticket_idle& i) { passivate(self, i.id); },
-    [=](ticket_persisted& p) {
-      auto& st = self->state;
-      auto c = st.creating.extract(p.id);
-      if (c.empty())
-        return;
-      auto& made = c.mapped();
-      auto it = st.live.find(p.id);
-      std::vector<deliver_fn> buffer;
-      if (it != st.live.end()) {
-        buffer = std::move(it->second.buffer);
-        st.live.erase(it);
-      }
-      if (!p.outcome->ok()) {
-        for (auto i = st.ndr.begin(); i != st.ndr.end();)
-          i = i->second == p.id ? st.ndr.erase(i) : std::next(i);
-        made.done(p.outcome->err()); // buffered messages are dropped: their callers get 503
-        return;
-      }
-      for (auto& ev : p.outcome->value())
-        if (ev.entity == p.id)
-          made.t.last_seq = ev.seq;
-      st.index.put(made.t);
-      if (made.arm)
-        self->send(e->timers, arm_timer{*made.arm});
-      made.done(std::move(made.t));
-      for (auto& deliver : buffer)
-        route(self, e, p.id, std::move(deliver));
+    [=](schedule_callback& m) {
+      auto it = self->state.calls.find(m.id);
+      if (it == self->state.calls.end())
+        return m.done(no_call(m.id));
+      auto d = calls::decide_callback(it->second, m.at, m.who);
+      if (!d)
+        return m.done(d.take_error());
+      commit_calls(self, e, {std::move(d.value())}, m.id, std::move(m.done));
     },
-    [=](ticket_stopped& s) {
-      auto& st = self->state;
-      auto it = st.live.find(s.id);
-      if (it == st.live.end())
-        return;
-      auto buffer = std::move(it->second.buffer);
-      st.live.erase(it);
-      if (buffer.empty() || !known(self, s.id))
-        return;
-      for (auto& deliver : buffer)
-        route(self, e, s.id, std::move(deliver));
+    [=](shipment_timeline& m) {
+      auto it = self->state.shipments.find(m.shipment);
+      if (it == self->state.shipments.end())
+        return m.done(std::vector<event>{});
+      self->send(e->audit, timeline_query{self->state.company, it->second, std::move(m.done)});
     },
-    [=](timer_due& d) {
-      if (!known(self, d.key.entity))
-        return;
-      route(self, e, d.key.entity, [self, d](const caf::actor& a) { self->send(a, d); });
-    },
-    [=](sweep_atom) {
-      sweep(self, e);
-      if (e->cfg.sweep_every > 0)
-        self->delayed_send(self, std::chrono::milliseconds(e->cfg.sweep_every), sweep_atom::value);
-    },
-    [=](sweep_atom, int) -> std::size_t { return sweep(self, e); },
   };
 }
 

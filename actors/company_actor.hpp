@@ -1,7 +1,8 @@
 #pragma once
 // A company's registry: owns the company's ticket index (lists, filters, metrics), its NDR
 // idempotency map, its sales reps (the roster: the one writer of reps, since email uniqueness
-// and the reporting hierarchy are rules across reps), and the directory of its resident ticket actors. Creates tickets itself
+// and the reporting hierarchy are rules across reps), its call logs (the one writer of calls,
+// so that an assignment never races an outcome), its dispatcher, and the directory of its resident ticket actors. Creates tickets itself
 // (journals ticket.created and indexes the ticket once written): a new ticket starts
 // passivated, and its actor is activated on the first message for it. Routes every ticket
 // message to the one live actor of that ticket, loading it on demand; passivates idle and
@@ -17,11 +18,19 @@
 
 namespace crm::actors {
 
+/// What an NDR event led to.
+struct ndr_link {
+  std::string ticket;
+  std::string call;
+};
+
 /// What recovery hands a registry.
 struct company_seed {
   tickets::ticket_index index;
-  std::unordered_map<std::string, std::string> ndr; // ndrEventId -> ticketId
+  std::unordered_map<std::string, ndr_link> ndr; // by ndrEventId
   reps::roster roster;
+  std::unordered_map<std::string, calls::call_log> calls;
+  std::unordered_map<std::string, std::vector<std::string>> shipments; // shipmentId -> entity ids
 };
 
 struct company_state {
@@ -38,16 +47,16 @@ struct company_state {
   };
   std::string company;
   tickets::ticket_index index;
-  std::unordered_map<std::string, std::string> ndr;
+  std::unordered_map<std::string, ndr_link> ndr;
   std::unordered_map<std::string, resident> live;
   std::unordered_map<std::string, creation> creating;
   reps::roster roster;
-  struct rep_write {
-    std::string id;
-    reply<reps::rep> done;
-  };
-  std::unordered_map<std::uint64_t, rep_write> rep_writes; // journal token -> waiting caller
-  std::uint64_t rep_tokens = 0;
+  std::unordered_map<std::string, calls::call_log> calls;
+  std::unordered_map<std::string, std::vector<std::string>> shipments; // shipmentId -> entity ids
+  caf::actor dispatcher;
+  /// Writes of reps and calls in flight: journal token -> what to do once written (or failed).
+  std::unordered_map<std::uint64_t, std::function<void(const result<std::vector<event>>&)>> writes;
+  std::uint64_t tokens = 0;
   static inline const char* name = "company";
 };
 

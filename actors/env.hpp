@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "domain/call.hpp"
 #include "domain/clock.hpp"
 #include "domain/ticket.hpp"
 #include "storage/crypto.hpp"
@@ -24,6 +25,7 @@ struct settings {
   millis timer_tick = 200;             // timer resolution; 0: only explicit ticks (tests)
   millis sweep_every = 5'000;          // passivation sweep; 0: only explicit sweeps (tests)
   std::int64_t default_commission = 0; // paise per resolved ticket, for new reps
+  calls::callback_policy callbacks;
 };
 
 class directory;
@@ -39,10 +41,12 @@ struct env {
   const storage::field_cipher* cipher = nullptr;
   std::atomic<std::uint64_t> next_ticket{1};
   std::atomic<std::uint64_t> next_rep{1};
+  std::atomic<std::uint64_t> next_call{1};
   std::atomic<std::int64_t> resident_tickets{0};
 
   std::string new_ticket_id() { return format_id("TKT", next_ticket++); }
   std::string new_rep_id() { return format_id("REP", next_rep++); }
+  std::string new_call_id() { return format_id("CALL", next_call++); }
   static std::string format_id(const char* prefix, std::uint64_t n) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%s-%06llu", prefix, static_cast<unsigned long long>(n));

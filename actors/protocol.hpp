@@ -12,6 +12,8 @@
 
 #include "domain/errc.hpp"
 #include "domain/event.hpp"
+#include "domain/call.hpp"
+#include "domain/dispatch.hpp"
 #include "domain/ndr.hpp"
 #include "domain/rep.hpp"
 #include "domain/ticket.hpp"
@@ -124,6 +126,78 @@ struct performance_query {
   reply<reps::performance> done;
 };
 
+struct call_page {
+  std::vector<calls::call_log> items;
+  std::size_t total = 0;
+  int page = 1;
+  int limit = 20;
+};
+
+struct get_call {
+  std::string id;
+  reply<calls::call_log> done;
+};
+
+struct list_calls {
+  calls::list_query query;
+  reply<call_page> done;
+};
+
+struct update_call {
+  std::string id;
+  calls::update_cmd cmd;
+  tickets::origin who;
+  reply<calls::call_log> done;
+};
+
+struct schedule_callback {
+  std::string id;
+  millis at = 0;
+  tickets::origin who;
+  reply<calls::call_log> done;
+};
+
+struct shipment_timeline {
+  std::string shipment;
+  reply<std::vector<event>> done;
+};
+
+/// Registry -> audit reader: the events of these entities of the company, oldest first.
+struct timeline_query {
+  std::string company;
+  std::vector<std::string> entities;
+  reply<std::vector<event>> done;
+};
+
+// -- the dispatcher ----------------------------------------------------------------------
+
+/// Registry -> dispatcher: a rep's state as the dispatcher needs it.
+struct dispatch_rep {
+  std::string id;
+  std::string territory;
+  bool eligible = false; // active and available
+  std::optional<std::int64_t> capacity;
+};
+/// Registry -> dispatcher: this call is assignable now.
+struct dispatch_work {
+  std::string id;
+  std::string territory;
+};
+/// Registry -> dispatcher: this call is no longer assignable.
+struct dispatch_drop {
+  std::string id;
+};
+/// Registry -> dispatcher: one open item of this rep is done.
+struct dispatch_release {
+  std::string rep;
+};
+/// Dispatcher -> registry: assign these (the registry journals call.assigned, or refuses).
+struct dispatch_assign {
+  std::vector<dispatch::assignment> batch;
+};
+/// Dispatcher -> its registry: how many calls wait (metrics, tests).
+using queued_atom = caf::atom_constant<caf::atom("queued")>;
+
 // -- between actors -------------------------------------------------------------------------
 
 /// Ticket actor -> registry, after a change is persisted: the new state for the index.
@@ -194,6 +268,17 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::delete_rep)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::list_reps)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::rep_performance)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::performance_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::get_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::list_calls)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::update_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::schedule_callback)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::shipment_timeline)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::timeline_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_rep)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_work)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_drop)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_release)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_assign)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_changed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_idle)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_stopped)

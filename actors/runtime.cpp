@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <future>
 #include <unordered_map>
 
@@ -24,6 +25,19 @@ caf::behavior audit_reader(caf::event_based_actor*, storage::store* db) {
       auto events = db->company_events(q.company, q.after, q.limit, keep);
       std::uint64_t next = events.size() == q.limit && !events.empty() ? events.back().seq : 0;
       q.done(std::make_pair(std::move(events), next));
+    },
+    [db](timeline_query& q) {
+      std::vector<std::uint64_t> seqs;
+      for (auto& id : q.entities)
+        for (auto seq : db->entity_seqs(id))
+          seqs.push_back(seq);
+      std::sort(seqs.begin(), seqs.end());
+      seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+      std::vector<event> out;
+      for (auto seq : seqs)
+        if (auto e = db->event_at(seq); e && e->company_id == q.company)
+          out.push_back(std::move(*e));
+      q.done(std::move(out));
     },
     [db](performance_query& q) {
       reps::performance_fold fold(q.rep_id, q.from, q.to);
@@ -109,18 +123,39 @@ result<bool> runtime::recover() {
   auto max_ticket = rs.max_ticket_number;
   env_.next_ticket = max_ticket + 1;
   env_.next_rep = rs.max_rep_number + 1;
+  env_.next_call = rs.max_call_number + 1;
   idem_->recover(*store_);
 
   // Timers: fire what came due while down, once; keep the rest.
   auto now = clk_.wall_now();
   std::vector<std::future<result<std::vector<event>>>> pending;
   std::vector<storage::timer_key> arm;
+  auto submit_now = [&](storage::submission sub) {
+    auto p = std::make_shared<std::promise<result<std::vector<event>>>>();
+    pending.push_back(p->get_future());
+    sub.done = [p](result<std::vector<event>> r) { p->set_value(std::move(r)); };
+    journal_->submit(std::move(sub));
+  };
   store_->scan(storage::cf::timers, "", [&](std::string_view k, std::string_view) {
     storage::timer_key key;
     if (!storage::decode_timer(k, key))
       return true;
-    auto it = tix.find(key.entity);
     storage::submission sub;
+    if (key.kind == "callback") {
+      auto c = rs.calls.find(key.entity);
+      if (c == rs.calls.end() || !c->second.awaiting_callback || c->second.scheduled_for != key.due) {
+        sub.ops.push_back({storage::cf::timers, true, std::string(k), {}, false}); // stale row
+      } else if (key.due <= now) {
+        sub.events = calls::decide_callback_due(c->second, {key.company, "system", now});
+        sub.ops.push_back({storage::cf::timers, true, std::string(k), {}, false});
+      } else {
+        arm.push_back(std::move(key));
+        return true;
+      }
+      submit_now(std::move(sub));
+      return true;
+    }
+    auto it = tix.find(key.entity);
     if (key.kind != "sla" || it == tix.end() || !sla_timer_live(it->second)
         || it->second.sla_due_at != key.due) {
       sub.ops.push_back({storage::cf::timers, true, std::string(k), {}, false}); // stale row
@@ -137,10 +172,7 @@ result<bool> runtime::recover() {
       arm.push_back(std::move(key));
       return true;
     }
-    auto p = std::make_shared<std::promise<result<std::vector<event>>>>();
-    pending.push_back(p->get_future());
-    sub.done = [p](result<std::vector<event>> r) { p->set_value(std::move(r)); };
-    journal_->submit(std::move(sub));
+    submit_now(std::move(sub));
     return true;
   });
   for (std::size_t i = 0; i < pending.size(); ++i) {
@@ -148,37 +180,55 @@ result<bool> runtime::recover() {
     if (!r)
       return r.take_error();
     for (auto& ev : r.value()) {
-      tickets::apply(tix[ev.entity], ev);
+      if (ev.type.compare(0, 5, "call.") == 0)
+        calls::apply(rs.calls[ev.entity], ev);
+      else
+        tickets::apply(tix[ev.entity], ev);
       ++stats_.timers_fired;
     }
   }
 
   std::unordered_map<std::string, std::shared_ptr<company_seed>> seeds;
+  auto seed_of = [&](const std::string& company) -> company_seed& {
+    auto& s = seeds[company];
+    if (!s)
+      s = std::make_shared<company_seed>();
+    return *s;
+  };
   for (auto& [id, t] : tix) {
     if (t.id.empty())
       continue;
-    auto& s = seeds[t.company_id];
-    if (!s)
-      s = std::make_shared<company_seed>();
-    s->index.put(std::move(t));
+    auto& s = seed_of(t.company_id);
+    if (!t.shipment_id.empty())
+      s.shipments[t.shipment_id].push_back(t.id);
+    s.index.put(std::move(t));
   }
+  for (auto& [id, c] : rs.calls) {
+    if (c.id.empty())
+      continue;
+    auto& s = seed_of(c.company_id);
+    if (!c.shipment_id.empty())
+      s.shipments[c.shipment_id].push_back(c.id);
+    s.calls.emplace(id, std::move(c));
+  }
+  stats_.calls = rs.calls.size();
+  rs.calls.clear();
   for (auto& [id, r] : rs.reps) {
     if (r.id.empty())
       continue;
-    auto& s = seeds[r.company_id];
-    if (!s)
-      s = std::make_shared<company_seed>();
-    s->roster.put(std::move(r));
+    seed_of(r.company_id).roster.put(std::move(r));
   }
   stats_.reps = rs.reps.size();
   rs.reps.clear();
   stats_.tickets = tix.size();
   tix.clear();
   for (auto& [company, m] : ndrs) {
-    auto& s = seeds[company];
-    if (!s)
-      s = std::make_shared<company_seed>();
-    s->ndr = std::move(m);
+    auto& s = seed_of(company);
+    for (auto& [ndr_id, ids] : m) {
+      if (!ids.shipment.empty())
+        s.shipments[ids.shipment].push_back(ndr_id);
+      s.ndr.emplace(ndr_id, ndr_link{std::move(ids.ticket), std::move(ids.call)});
+    }
   }
   for (auto& [company, seed] : seeds)
     dir_->adopt(company, system_->spawn(company_actor, &env_, company, seed));
@@ -195,13 +245,21 @@ void runtime::shutdown() {
   if (stopped_)
     return;
   stopped_ = true;
-  journal_->stop();
-  for (auto& a : dir_->all())
-    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(env_.timers, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(audit_, caf::exit_reason::user_shutdown);
+  // Any part may be missing when start() failed half way.
+  if (journal_)
+    journal_->stop();
+  if (!system_)
+    return;
+  if (dir_)
+    for (auto& a : dir_->all())
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  if (env_.timers)
+    caf::anon_send_exit(env_.timers, caf::exit_reason::user_shutdown);
+  if (audit_)
+    caf::anon_send_exit(audit_, caf::exit_reason::user_shutdown);
   system_->await_all_actors_done();
-  dir_->clear();
+  if (dir_)
+    dir_->clear();
   env_.timers = nullptr;
   env_.audit = nullptr;
   audit_ = nullptr;

@@ -32,6 +32,7 @@ struct recovery_stats {
   std::uint64_t events = 0;
   std::size_t tickets = 0;
   std::size_t reps = 0;
+  std::size_t calls = 0;
   std::size_t companies = 0;
   std::size_t timers_fired = 0;
   std::size_t timers_armed = 0;

@@ -116,6 +116,13 @@ result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_
   rt.cfg.passivate_after = *passivate;
   rt.cfg.sweep_every = std::clamp<millis>(*passivate / 4, 100, 5000);
   rt.cfg.snapshot_every = c.snapshot_every;
+  auto retry = duration("--callback-retry-delay", c.callback_retry_delay);
+  if (!retry)
+    return retry.take_error();
+  if (c.callback_max_attempts < 1 || c.callback_max_attempts > 20)
+    return error{errc::invalid, "--callback-max-attempts: 1..20"};
+  rt.cfg.callbacks.retry_delay = *retry;
+  rt.cfg.callbacks.max_attempts = static_cast<std::uint32_t>(c.callback_max_attempts);
   auto commission = rupees_to_paise(c.commission_per_ticket);
   if (!commission)
     return error{errc::invalid, "--commission-per-ticket: rupees, at least 0, at most two decimals"};

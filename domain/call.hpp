@@ -59,11 +59,12 @@ struct call_log {
 
   bool escalated() const { return !support_ticket_id.empty(); }
   bool assignable() const {
-    return st == status::pending && assigned_to.empty() && !awaiting_callback && !escalated();
+    return !id.empty() && st == status::pending && assigned_to.empty() && !awaiting_callback && !escalated();
   }
   /// Counts against its rep's capacity: assigned and not finished.
   bool open_for_rep() const {
-    return !assigned_to.empty() && (st == status::pending || st == status::in_progress);
+    return !assigned_to.empty() && !awaiting_callback
+           && (st == status::pending || st == status::in_progress);
   }
 };
 

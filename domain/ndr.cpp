@@ -26,6 +26,8 @@ std::optional<error> validate(const ndr_event& e) {
     v.add("paymentMode", "must be one of cod, prepaid");
   if (e.cod_paise < 0)
     v.add("codAmount", "must not be negative");
+  if (tickets::utf8_length(e.territory) > 100)
+    v.add("territory", "must be at most 100 characters");
   if (!e.action.empty() && e.action != "reattempt" && e.action != "rto"
       && e.action != "address-change" && e.action != "call")
     v.add("action", "must be one of reattempt, rto, address-change, call");

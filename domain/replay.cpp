@@ -26,11 +26,19 @@ void replay_state::apply(const event& e) {
   } else if (e.type.compare(0, 4, "rep.") == 0) {
     reps::apply(reps[e.entity], e);
     track_number(e.entity, max_rep_number);
+  } else if (e.type.compare(0, 5, "call.") == 0) {
+    calls::apply(calls[e.entity], e);
+    track_number(e.entity, max_call_number);
   } else if (e.type == "ndr.received") {
     simdjson::dom::element d;
-    std::string_view tid;
-    if (!tl_parser.parse(e.data).get(d) && !d["ticketId"].get(tid))
-      ndr[e.company_id][e.entity] = std::string(tid);
+    std::string_view tid, cid, sid;
+    if (!tl_parser.parse(e.data).get(d) && !d["ticketId"].get(tid)) {
+      if (d["callLogId"].get(cid))
+        cid = {}; // null: no call
+      if (d["shipmentId"].get(sid))
+        sid = {};
+      ndr[e.company_id][e.entity] = ndr_ids{std::string(tid), std::string(cid), std::string(sid)};
+    }
   }
 }
 

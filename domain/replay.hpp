@@ -1,12 +1,13 @@
 #pragma once
 // Folds the event log into entity state: the one code path for recovery, `crm-audit replay`
-// and the replay-equivalence tests. Knows tickets, reps and NDR events; other events are counted and
+// and the replay-equivalence tests. Knows tickets, reps, calls and NDR events; other events are counted and
 // left to their own folds.
 #include <map>
 #include <string>
 #include <unordered_map>
 
 #include "domain/event.hpp"
+#include "domain/call.hpp"
 #include "domain/rep.hpp"
 #include "domain/ticket.hpp"
 
@@ -14,8 +15,15 @@ namespace crm {
 
 struct replay_state {
   std::unordered_map<std::string, tickets::ticket> tickets;
-  /// company -> ndrEventId -> ticketId
-  std::unordered_map<std::string, std::unordered_map<std::string, std::string>> ndr;
+  struct ndr_ids {
+    std::string ticket;
+    std::string call;
+    std::string shipment;
+  };
+  /// company -> ndrEventId -> what it led to
+  std::unordered_map<std::string, std::unordered_map<std::string, ndr_ids>> ndr;
+  std::unordered_map<std::string, calls::call_log> calls;
+  std::uint64_t max_call_number = 0;
   std::unordered_map<std::string, reps::rep> reps;
   std::uint64_t max_ticket_number = 0;
   std::uint64_t max_rep_number = 0;

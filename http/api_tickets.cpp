@@ -209,6 +209,7 @@ void add_ticket_routes(router& r) {
     ev.cod_paise = b->money("codAmount").value_or(0);
     ev.cust = read_customer(*b);
     ev.action = b->str("action").value_or("");
+    ev.territory = b->str("territory").value_or("");
     if (auto err = b->finish("the NDR event is not valid"))
       return reply(*err);
     caf::anon_send(rt.company(ctx.who.company),

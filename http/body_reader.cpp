@@ -142,6 +142,28 @@ std::optional<std::vector<std::string>> body_reader::strings(std::string_view ke
   return out;
 }
 
+std::optional<std::vector<body_reader>> body_reader::objects(std::string_view key) {
+  auto e = take(key);
+  if (!e || e->is_null())
+    return std::nullopt;
+  simdjson::dom::array a;
+  if (e->get(a)) {
+    problem(key, "must be an array of objects");
+    return std::nullopt;
+  }
+  std::vector<body_reader> out;
+  std::size_t i = 0;
+  for (auto x : a) {
+    simdjson::dom::object o;
+    if (x.get(o)) {
+      problem(key, "must be an array of objects");
+      return std::nullopt;
+    }
+    out.emplace_back(o, prefix_ + std::string(key) + "[" + std::to_string(i++) + "].", problems_);
+  }
+  return out;
+}
+
 void body_reader::require(std::string_view key) {
   if (!has(key))
     problem(key, "is required");

@@ -28,6 +28,8 @@ public:
   /// Money in rupees (at most two decimals) as paise.
   std::optional<std::int64_t> money(std::string_view key);
   std::optional<body_reader> object(std::string_view key);
+  /// Readers of the objects of an array field (their problems name "key[i].field").
+  std::optional<std::vector<body_reader>> objects(std::string_view key);
   /// Strings of an array field.
   std::optional<std::vector<std::string>> strings(std::string_view key);
 

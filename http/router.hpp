@@ -117,6 +117,7 @@ private:
 /// Registers every route of the API.
 void add_ticket_routes(router& r);
 void add_rep_routes(router& r);
+void add_call_routes(router& r);
 void add_admin_routes(router& r);
 void add_system_routes(router& r);
 

@@ -1,0 +1,38 @@
+#include "actors/dispatcher.hpp"
+
+namespace crm::actors {
+
+namespace {
+
+void drain(caf::stateful_actor<dispatcher_state>* self, const caf::actor& registry) {
+  auto batch = self->state.board.drain();
+  if (!batch.empty())
+    self->send(registry, dispatch_assign{std::move(batch)});
+}
+
+} // namespace
+
+caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, caf::actor registry,
+                               std::shared_ptr<dispatch::board> seed) {
+  if (seed)
+    self->state.board = std::move(*seed);
+  drain(self, registry);
+  return {
+    [=](dispatch_rep& r) {
+      self->state.board.put_rep(r.id, r.territory, r.eligible, r.capacity);
+      drain(self, registry);
+    },
+    [=](dispatch_work& w) {
+      self->state.board.enqueue(w.id, w.territory);
+      drain(self, registry);
+    },
+    [=](dispatch_drop& d) { self->state.board.drop(d.id); },
+    [=](dispatch_release& r) {
+      self->state.board.release(r.rep);
+      drain(self, registry);
+    },
+    [=](queued_atom) -> std::size_t { return self->state.board.queued(); },
+  };
+}
+
+} // namespace crm::actors

@@ -1,0 +1,171 @@
+// Call logs (CONTRACT section 6) and the shipment timeline.
+#include "domain/json.hpp"
+#include "domain/time_format.hpp"
+#include "http/api_util.hpp"
+
+namespace crm::http {
+
+namespace {
+
+using namespace crm::actors;
+
+result<calls::list_query> read_list_query(context& ctx) {
+  auto& q = ctx.query;
+  calls::list_query lq;
+  auto page = parse_int(q.take("page"), "page", 1, 1, 1'000'000);
+  if (!page)
+    return page.err();
+  auto limit = parse_int(q.take("limit"), "limit", 20, 1, 100);
+  if (!limit)
+    return limit.err();
+  lq.page = *page;
+  lq.limit = *limit;
+  validation v;
+  for (auto& s : q.take_list("status")) {
+    if (!calls::parse_status(s))
+      v.add("status", "unknown status " + s);
+    lq.status.push_back(s);
+  }
+  for (auto& s : q.take_list("assignedTo"))
+    lq.assigned_to.push_back(s == "me" ? (ctx.who.rep_id.empty() ? "\x01none" : ctx.who.rep_id) : s);
+  lq.shipment_id = q.take_list("shipmentId");
+  if (auto s = q.take("sortBy")) {
+    std::string_view f = *s;
+    lq.descending = !f.empty() && f.front() == '-';
+    if (lq.descending)
+      f.remove_prefix(1);
+    if (f != "createdAt" && f != "updatedAt")
+      v.add("sortBy", "must be one of createdAt, updatedAt, optionally with -");
+    lq.sort_by = std::string(f);
+  }
+  if (auto err = q.finish())
+    return *err;
+  if (!v.ok())
+    return std::move(v).to_error("the query is not valid");
+  return lq;
+}
+
+reply<calls::call_log> answer_updated(responder reply, std::string id) {
+  return [reply, id](result<calls::call_log> c) {
+    if (!c)
+      return reply(c.err());
+    reply(json_response(200, json::object([&](json::writer& w) {
+      json::kv(w, "id", id);
+      w.Key("updated");
+      w.Bool(true);
+    })));
+  };
+}
+
+} // namespace
+
+void add_call_routes(router& r) {
+  auto& rt = r.runtime();
+  const std::string base = "/api/v1/crm/call-logs";
+
+  r.add("GET", base, all_roles, [&rt](context& ctx, responder reply) {
+    auto lq = read_list_query(ctx);
+    if (!lq)
+      return reply(lq.err());
+    caf::anon_send(rt.company(ctx.who.company),
+                   list_calls{std::move(lq.value()), [reply](result<call_page> p) {
+                                if (!p)
+                                  return reply(p.err());
+                                reply(json_later(200, [p = std::move(p.value())] {
+                                  return json::object([&](json::writer& w) {
+                                    w.Key("callLogs");
+                                    w.StartArray();
+                                    for (auto& c : p.items)
+                                      calls::write_json(w, c);
+                                    w.EndArray();
+                                    write_page_fields(w, p.total, p.page, p.limit);
+                                  });
+                                }));
+                              }});
+  });
+
+  r.add("GET", base + "/:id", all_roles, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    caf::anon_send(rt.company(ctx.who.company),
+                   get_call{ctx.params[0], [reply](result<calls::call_log> c) {
+                              if (!c)
+                                return reply(c.err());
+                              reply(json_later(200, [c = std::move(c.value())] { return calls::to_json(c); }));
+                            }});
+  });
+
+  r.add("PUT", base + "/:id", writers, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    auto b = body_reader::parse(ctx.req.body);
+    if (!b)
+      return reply(b.err());
+    calls::update_cmd cmd;
+    cmd.status = b->str("status");
+    cmd.resolution = b->str("resolution");
+    cmd.customer_feedback = b->str("customerFeedback");
+    if (auto list = b->objects("ivrResponses")) {
+      cmd.ivr.emplace();
+      for (auto& o : *list) {
+        calls::ivr_response x;
+        x.question = o.str("question").value_or("");
+        x.answer = o.str("answer").value_or("");
+        o.finish();
+        cmd.ivr->push_back(std::move(x));
+      }
+    }
+    if (auto err = b->finish("the update is not valid"))
+      return reply(*err);
+    auto id = ctx.params[0];
+    caf::anon_send(rt.company(ctx.who.company),
+                   update_call{id, std::move(cmd), ctx.origin(), answer_updated(reply, id)});
+  });
+
+  r.add("POST", base + "/:id/callback", writers, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    auto b = body_reader::parse(ctx.req.body);
+    if (!b)
+      return reply(b.err());
+    b->require("scheduledFor");
+    auto at_text = b->str("scheduledFor");
+    std::optional<millis> at;
+    if (at_text && !(at = parse_time(*at_text)))
+      b->problems().add("scheduledFor", "must be an ISO 8601 time");
+    if (auto err = b->finish("the callback is not valid"))
+      return reply(*err);
+    auto id = ctx.params[0];
+    caf::anon_send(rt.company(ctx.who.company),
+                   schedule_callback{id, *at, ctx.origin(), [reply, id](result<calls::call_log> c) {
+                                       if (!c)
+                                         return reply(c.err());
+                                       reply(json_response(200, json::object([&](json::writer& w) {
+                                         json::kv(w, "id", id);
+                                         json::kv_time(w, "scheduledFor", c->scheduled_for);
+                                       })));
+                                     }});
+  });
+
+  r.add("GET", "/api/v1/shipments/:shipmentId/timeline", all_roles, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    caf::anon_send(rt.company(ctx.who.company),
+                   shipment_timeline{ctx.params[0], [reply](result<std::vector<event>> evs) {
+                                       if (!evs)
+                                         return reply(evs.err());
+                                       reply(json_later(200, [evs = std::move(evs.value())] {
+                                         std::string out = "{\"events\":[";
+                                         for (std::size_t i = 0; i < evs.size(); ++i) {
+                                           if (i)
+                                             out += ',';
+                                           out += event_to_json(evs[i]);
+                                         }
+                                         out += "]}";
+                                         return out;
+                                       }));
+                                     }});
+  });
+}
+
+} // namespace crm::http
