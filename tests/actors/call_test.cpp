@@ -1,0 +1,233 @@
+// Calls from NDR events through the real runtime with a manual clock: assignment by the
+// dispatcher, callbacks with doubling delay, escalation after the last attempt, and restarts
+// with pending callbacks and assignments.
+#include <gtest/gtest.h>
+
+#include "actors/runtime.hpp"
+#include "testing/await.hpp"
+#include "testing/temp_dir.hpp"
+
+namespace crm::actors {
+namespace {
+
+using testing::awaited;
+using testing::eventually;
+
+constexpr millis retry = 60'000;
+
+class calls_flow : public ::testing::Test {
+protected:
+  void start() {
+    runtime_options o;
+    o.data_dir = dir.str();
+    o.master_key = std::string(64, 'a');
+    o.cfg.timer_tick = 0;
+    o.cfg.sweep_every = 0;
+    o.cfg.callbacks.retry_delay = retry;
+    o.cfg.callbacks.max_attempts = 3;
+    auto r = runtime::start(o, clk, nullptr);
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    rt = std::move(r.value());
+  }
+  void SetUp() override { start(); }
+  void restart() {
+    rt.reset();
+    start();
+  }
+  tickets::origin who() const { return {"acme", "KEY-1", clk.wall_now()}; }
+
+  std::string rep(const std::string& email, const std::string& territory = "north",
+                  std::optional<std::int64_t> cap = std::nullopt) {
+    reps::create_cmd c;
+    c.max_open_items = cap;
+    c.name = "Rep";
+    c.email = email;
+    c.phone = "9876543210";
+    c.territory = territory;
+    awaited<reps::rep> a;
+    caf::anon_send(rt->company("acme"), create_rep{c, who(), a.cb()});
+    auto r = a.get();
+    EXPECT_TRUE(r.ok()) << r.err().message;
+    return r.ok() ? r->id : "";
+  }
+  result<reps::rep> set_availability(const std::string& id, const char* a) {
+    reps::update_cmd u;
+    u.availability = a;
+    awaited<reps::rep> w;
+    caf::anon_send(rt->company("acme"), update_rep{id, u, who(), w.cb()});
+    return w.get();
+  }
+  result<ndr_outcome> ndr(const std::string& id, const std::string& territory = "north") {
+    ndr::ndr_event ev;
+    ev.ndr_event_id = id;
+    ev.shipment_id = "SHP-" + id;
+    ev.order_id = "ORD-" + id;
+    ev.action = "call";
+    ev.territory = territory;
+    awaited<ndr_outcome> a;
+    caf::anon_send(rt->company("acme"), ingest_ndr{ev, who(), a.cb()});
+    return a.get();
+  }
+  result<calls::call_log> call(const std::string& id) {
+    awaited<calls::call_log> a;
+    caf::anon_send(rt->company("acme"), get_call{id, a.cb()});
+    return a.get();
+  }
+  result<calls::call_log> outcome(const std::string& id, const char* status, const char* resolution = nullptr) {
+    calls::update_cmd u;
+    u.status = status;
+    if (resolution)
+      u.resolution = resolution;
+    awaited<calls::call_log> a;
+    caf::anon_send(rt->company("acme"), update_call{id, u, who(), a.cb()});
+    return a.get();
+  }
+  result<tickets::ticket> ticket(const std::string& id) {
+    awaited<tickets::ticket> a;
+    caf::anon_send(rt->company("acme"), get_ticket{id, a.cb()});
+    return a.get();
+  }
+  std::size_t tick() {
+    caf::scoped_actor self{rt->system()};
+    std::size_t n = 0;
+    self->request(rt->timers(), caf::infinite, tick_atom::value, 1)
+      .receive([&](std::size_t k) { n = k; }, [](caf::error&) {});
+    return n;
+  }
+  std::vector<event> events_of(const std::string& id) {
+    std::vector<event> out;
+    for (auto seq : rt->store().entity_seqs(id))
+      out.push_back(*rt->store().event_at(seq));
+    return out;
+  }
+  std::size_t count(const std::string& id, const std::string& type) {
+    std::size_t n = 0;
+    for (auto& e : events_of(id))
+      n += e.type == type;
+    return n;
+  }
+  bool assigned_to(const std::string& call_id, const std::string& rep_id) {
+    return eventually([&] {
+      auto c = call(call_id);
+      return c.ok() && c->assigned_to == rep_id;
+    });
+  }
+
+  testing::temp_dir dir;
+  manual_clock clk;
+  std::unique_ptr<runtime> rt;
+};
+
+TEST_F(calls_flow, an_ndr_call_is_assigned_to_a_rep_of_its_territory) {
+  auto south = rep("s@x.in", "south");
+  auto north = rep("n@x.in", "north");
+  auto o = ndr("N1", "north");
+  ASSERT_TRUE(o.ok()) << o.err().message;
+  EXPECT_EQ(o->call_log_id, "CALL-000001");
+  EXPECT_TRUE(assigned_to(o->call_log_id, north));
+  // The same NDR event again: the same ids, nothing new.
+  auto again = ndr("N1", "north");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->call_log_id, o->call_log_id);
+  EXPECT_EQ(again->ticket_id, o->ticket_id);
+  EXPECT_EQ(count(o->call_log_id, "call.created"), 1u);
+  (void)south;
+}
+
+TEST_F(calls_flow, callbacks_double_then_the_last_failure_escalates) {
+  auto r = rep("a@x.in");
+  auto id = ndr("N1")->call_log_id;
+  ASSERT_TRUE(assigned_to(id, r));
+  auto c = outcome(id, "no-answer");
+  ASSERT_TRUE(c.ok()) << c.err().message;
+  EXPECT_EQ(c->attempts, 1u);
+  EXPECT_EQ(c->scheduled_for, clk.wall_now() + retry); // 1 x delay
+  EXPECT_EQ(outcome(id, "completed", "x").err().code, errc::conflict); // waiting for its callback
+
+  clk.advance(retry - 1);
+  EXPECT_EQ(tick(), 0u);
+  clk.advance(1);
+  EXPECT_EQ(tick(), 1u);
+  ASSERT_TRUE(eventually([&] { return call(id)->st == calls::status::pending; }));
+  ASSERT_TRUE(assigned_to(id, r)); // handed out again
+
+  c = outcome(id, "disconnected");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->attempts, 2u);
+  EXPECT_EQ(c->scheduled_for, clk.wall_now() + 2 * retry); // 2 x delay
+  clk.advance(2 * retry);
+  EXPECT_EQ(tick(), 1u);
+  ASSERT_TRUE(assigned_to(id, r));
+
+  c = outcome(id, "no-answer"); // the third and last attempt
+  ASSERT_TRUE(c.ok()) << c.err().message;
+  EXPECT_EQ(c->attempts, 3u);
+  ASSERT_FALSE(c->support_ticket_id.empty());
+  EXPECT_FALSE(c->awaiting_callback);
+  auto t = ticket(c->support_ticket_id);
+  ASSERT_TRUE(t.ok()) << t.err().message;
+  EXPECT_EQ(t->related_call_log_id, id);
+  EXPECT_EQ(t->shipment_id, "SHP-N1");
+  EXPECT_EQ(outcome(id, "in-progress").err().code, errc::conflict);
+  clk.advance(100 * retry);
+  EXPECT_EQ(tick(), 0u); // no callback is left
+  EXPECT_EQ(count(id, "call.callback_due"), 2u);
+  EXPECT_EQ(count(id, "call.escalated"), 1u);
+}
+
+TEST_F(calls_flow, a_restart_with_pending_callbacks_fires_each_once) {
+  auto r = rep("a@x.in");
+  auto due_while_down = ndr("N1")->call_log_id;
+  auto due_later = ndr("N2")->call_log_id;
+  ASSERT_TRUE(assigned_to(due_while_down, r));
+  ASSERT_TRUE(assigned_to(due_later, r));
+  ASSERT_TRUE(outcome(due_while_down, "no-answer").ok());
+  clk.advance(1000);
+  ASSERT_TRUE(outcome(due_later, "no-answer").ok());
+  rt.reset();
+  clk.advance(retry - 500); // the first is due now; the second half a second later
+  start();
+  ASSERT_TRUE(eventually([&] { return call(due_while_down)->st == calls::status::pending; }));
+  EXPECT_EQ(call(due_later)->st, calls::status::no_answer);
+  EXPECT_EQ(tick(), 0u);
+  clk.advance(500);
+  EXPECT_EQ(tick(), 1u);
+  ASSERT_TRUE(eventually([&] { return call(due_later)->st == calls::status::pending; }));
+  restart();
+  clk.advance(10 * retry);
+  EXPECT_EQ(tick(), 0u);
+  EXPECT_EQ(count(due_while_down, "call.callback_due"), 1u);
+  EXPECT_EQ(count(due_later, "call.callback_due"), 1u);
+  // Both wait for the rep again, and are handed out once each.
+  ASSERT_TRUE(assigned_to(due_while_down, r));
+  ASSERT_TRUE(assigned_to(due_later, r));
+  EXPECT_EQ(count(due_while_down, "call.assigned"), 2u);
+  EXPECT_EQ(count(due_later, "call.assigned"), 2u);
+}
+
+TEST_F(calls_flow, calls_wait_for_a_rep_and_survive_a_restart_unassigned_or_assigned) {
+  auto a = ndr("N1")->call_log_id;
+  auto b = ndr("N2")->call_log_id;
+  EXPECT_TRUE(call(a)->assigned_to.empty()); // no rep yet: it waits
+  auto r = rep("a@x.in", "north", 1);
+  ASSERT_TRUE(eventually([&] { return call(a)->assigned_to == r || call(b)->assigned_to == r; }));
+  restart();
+  // After the restart nothing is lost or doubled: one is assigned, one still waits (capacity 1).
+  auto ca = call(a), cb = call(b);
+  EXPECT_NE(ca->assigned_to.empty(), cb->assigned_to.empty());
+  auto first = ca->assigned_to.empty() ? b : a;
+  auto second = ca->assigned_to.empty() ? a : b;
+  ASSERT_TRUE(outcome(first, "completed", "delivered tomorrow").ok());
+  ASSERT_TRUE(assigned_to(second, r)); // the freed capacity takes the waiting call
+  EXPECT_EQ(count(first, "call.assigned"), 1u);
+  EXPECT_EQ(count(second, "call.assigned"), 1u);
+  // Going offline hands the pending call back.
+  ASSERT_TRUE(set_availability(r, "offline").ok());
+  ASSERT_TRUE(eventually([&] { return call(second)->assigned_to.empty(); }));
+  auto other = rep("b@x.in", "south");
+  ASSERT_TRUE(assigned_to(second, other)); // no rep of its territory: anyone available
+}
+
+} // namespace
+} // namespace crm::actors
