@@ -1,0 +1,244 @@
+// Call logs (CONTRACT section 6) and the call part of section 4 through the real binary: every
+// row, the outcome workflow, callbacks, escalation, the timeline, roles and tenancy.
+#include <chrono>
+#include <thread>
+
+#include "blackbox/fixture.hpp"
+
+namespace crm::blackbox {
+namespace {
+
+const std::string calls = "/api/v1/crm/call-logs";
+
+class call_logs : public server_suite {
+protected:
+  /// Posts an NDR event with a call action; returns {ticketId, callLogId}.
+  std::pair<std::string, std::string> ndr_call(const std::string& admin, const std::string& id,
+                                               const std::string& shipment, const std::string& territory = "north") {
+    auto r = as(admin, "POST", "/api/v1/ndr/events",
+                R"({"ndrEventId":")" + id + R"(","shipmentId":")" + shipment + R"(","orderId":"ORD-1","attempt":2,)"
+                R"("action":"call","territory":")" + territory + R"(","customer":{"name":"C","phone":"9876500000"}})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return {r.str("ticketId"), r.str("callLogId")};
+  }
+  std::string ticket_for_shipment(const std::string& key, const std::string& shipment) {
+    return ticket(key, R"({"category":"logistics","subject":"Where is it","shipmentId":")" + shipment + "\"}");
+  }
+  /// Waits (for message delivery, not a timer) until the call is assigned to `rep`.
+  bool assigned(const std::string& key, const std::string& call, const std::string& rep) {
+    for (int i = 0; i < 500; ++i) {
+      if (as(key, "GET", calls + "/" + call).str("assignedTo") == rep)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+  }
+};
+
+TEST_F(call_logs, an_ndr_call_creates_a_call_log_that_the_dispatcher_assigns) {
+  auto admin = key(company(), "admin");
+  auto rep_id = rep(admin, "r@x.in", R"(,"territory":"north")");
+  auto [ticket, call] = ndr_call(admin, "N-1", "SHP-1");
+  ASSERT_EQ(call.substr(0, 5), "CALL-");
+  auto again = as(admin, "POST", "/api/v1/ndr/events",
+                  R"({"ndrEventId":"N-1","shipmentId":"SHP-1","attempt":2,"action":"call"})");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.str("callLogId"), call);
+  EXPECT_EQ(again.str("ticketId"), ticket);
+  auto plain = as(admin, "POST", "/api/v1/ndr/events", R"({"ndrEventId":"N-2","attempt":1,"action":"rto"})");
+  EXPECT_TRUE(plain.json()["callLogId"].is_null()) << plain.body;
+
+  ASSERT_TRUE(assigned(admin, call, rep_id));
+  auto g = as(admin, "GET", calls + "/" + call);
+  ASSERT_EQ(g.status, 200);
+  EXPECT_EQ(g.str("id"), call);
+  EXPECT_EQ(g.str("ndrEventId"), "N-1");
+  EXPECT_EQ(g.str("shipmentId"), "SHP-1");
+  EXPECT_EQ(g.str("orderId"), "ORD-1");
+  EXPECT_EQ(g.str("status"), "pending");
+  EXPECT_TRUE(g.json()["supportTicketId"].is_null());
+  EXPECT_TRUE(g.json()["scheduledFor"].is_null());
+  EXPECT_TRUE(g.json()["resolvedAt"].is_null());
+  EXPECT_EQ(g.json()["attempts"].get_int64().value(), 0);
+  EXPECT_FALSE(g.str("createdAt").empty());
+
+  auto agent = key(company(), "agent", rep_id);
+  auto mine = as(agent, "GET", calls + "?assignedTo=me");
+  EXPECT_EQ(mine.json()["total"].get_int64().value(), 1) << mine.body;
+  EXPECT_EQ(as(agent, "GET", calls + "?status=completed").json()["total"].get_int64().value(), 0);
+  EXPECT_EQ(as(agent, "GET", calls + "?shipmentId=SHP-1").json()["total"].get_int64().value(), 1);
+  EXPECT_EQ(as(agent, "GET", calls + "?shipmentId=SHP-9").json()["total"].get_int64().value(), 0);
+  EXPECT_EQ(as(agent, "GET", calls + "?status=ringing").status, 422);
+  EXPECT_EQ(as(agent, "GET", calls + "?colour=red").status, 400);
+}
+
+TEST_F(call_logs, outcomes_follow_the_workflow) {
+  auto admin = key(company(), "admin");
+  auto agent = key(company(), "agent");
+  auto [ticket, call] = ndr_call(admin, "N-1", "SHP-1");
+  const auto p = calls + "/" + call;
+  EXPECT_EQ(as(agent, "PUT", p, R"({"status":"ringing"})").status, 422);
+  auto r = as(agent, "PUT", p, R"({"status":"completed"})");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(detail_fields(r), std::set<std::string>{"resolution"});
+  EXPECT_EQ(as(agent, "PUT", p, R"({"status":"pending"})").status, 409);
+  r = as(agent, "PUT", p, R"({"ivrResponses":[{"answer":"yes"}]})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  r = as(agent, "PUT", p, R"({"ivrResponses":[{"question":"q","answer":"a","extra":1}]})");
+  EXPECT_EQ(detail_fields(r), std::set<std::string>{"ivrResponses[0].extra"});
+  EXPECT_EQ(as(agent, "PUT", p, R"({"ivrResponses":"yes"})").status, 422);
+  r = as(agent, "PUT", p, R"({"status":"in-progress"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.str("id"), call);
+  EXPECT_NE(r.body.find(R"("updated":true)"), std::string::npos);
+  EXPECT_EQ(as(agent, "PUT", p, R"({"status":"in-progress"})").status, 409);
+  r = as(agent, "PUT", p,
+         R"({"status":"completed","resolution":"customer will collect","customerFeedback":"polite",)"
+         R"("ivrResponses":[{"question":"Reattempt?","answer":"yes"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto g = as(agent, "GET", p);
+  EXPECT_EQ(g.str("status"), "completed");
+  EXPECT_EQ(g.str("resolution"), "customer will collect");
+  EXPECT_EQ(g.str("customerFeedback"), "polite");
+  EXPECT_EQ(g.json()["attempts"].get_int64().value(), 1);
+  EXPECT_FALSE(g.str("resolvedAt").empty());
+  simdjson::dom::array ivr;
+  ASSERT_FALSE(g.json()["ivrResponses"].get(ivr));
+  ASSERT_EQ(ivr.size(), 1u);
+  EXPECT_EQ(as(agent, "PUT", p, R"({"status":"no-answer"})").status, 409);
+  EXPECT_EQ(as(agent, "POST", p + "/callback", R"({"scheduledFor":"2099-01-01T00:00:00Z"})").status, 409);
+  EXPECT_EQ(as(agent, "PUT", p, R"({"customerFeedback":"called back to thank"})").status, 200);
+  EXPECT_EQ(as(agent, "PUT", calls + "/CALL-999999", R"({"status":"in-progress"})").status, 404);
+}
+
+TEST_F(call_logs, a_failed_attempt_schedules_a_callback_and_manual_callbacks_work) {
+  auto admin = key(company(), "admin");
+  auto [ticket, call] = ndr_call(admin, "N-1", "SHP-1");
+  const auto p = calls + "/" + call;
+  auto r = as(admin, "PUT", p, R"({"status":"no-answer"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto g = as(admin, "GET", p);
+  EXPECT_EQ(g.str("status"), "no-answer");
+  EXPECT_EQ(g.json()["attempts"].get_int64().value(), 1);
+  EXPECT_FALSE(g.str("scheduledFor").empty()) << g.body; // 30 min (the default) from now
+  EXPECT_GT(g.str("scheduledFor"), g.str("updatedAt"));
+  EXPECT_EQ(as(admin, "PUT", p, R"({"status":"completed","resolution":"x"})").status, 409);
+
+  EXPECT_EQ(as(admin, "POST", p + "/callback", R"({})").status, 422);
+  EXPECT_EQ(as(admin, "POST", p + "/callback", R"({"scheduledFor":"tomorrow"})").status, 422);
+  r = as(admin, "POST", p + "/callback", R"({"scheduledFor":"2020-01-01T00:00:00Z"})");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(detail_fields(r), std::set<std::string>{"scheduledFor"});
+  r = as(admin, "POST", p + "/callback", R"({"scheduledFor":"2099-03-01T10:00:00Z"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.str("id"), call);
+  EXPECT_EQ(r.str("scheduledFor"), "2099-03-01T10:00:00.000Z");
+  EXPECT_EQ(as(admin, "GET", p).str("scheduledFor"), "2099-03-01T10:00:00.000Z");
+  EXPECT_EQ(as(admin, "POST", calls + "/CALL-999999/callback", R"({"scheduledFor":"2099-03-01T10:00:00Z"})").status, 404);
+}
+
+TEST_F(call_logs, the_timeline_merges_the_shipments_events_oldest_first) {
+  auto admin = key(company(), "admin");
+  auto [ticket, call] = ndr_call(admin, "N-1", "SHP-7");
+  ASSERT_EQ(as(admin, "POST", "/api/v1/support/tickets/" + ticket + "/notes", R"({"note":"called courier"})").status, 201);
+  ASSERT_EQ(as(admin, "PUT", calls + "/" + call, R"({"status":"in-progress"})").status, 200);
+  auto other = ticket_for_shipment(admin, "SHP-7");
+  ndr_call(admin, "N-2", "SHP-8");
+  auto t = as(key(company(), "viewer"), "GET", "/api/v1/shipments/SHP-7/timeline");
+  ASSERT_EQ(t.status, 200) << t.body;
+  simdjson::dom::array events;
+  ASSERT_FALSE(t.json()["events"].get(events));
+  std::vector<std::string> types;
+  std::set<std::string> entities;
+  std::int64_t last = 0;
+  for (auto e : events) {
+    std::int64_t seq = 0;
+    std::string_view type, entity;
+    ASSERT_FALSE(e["seq"].get(seq));
+    ASSERT_FALSE(e["type"].get(type));
+    ASSERT_FALSE(e["entity"].get(entity));
+    EXPECT_GT(seq, last);
+    last = seq;
+    types.emplace_back(type);
+    entities.emplace(entity);
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"ticket.created", "ndr.received", "call.created", "ticket.note_added", "call.started", "ticket.created"}))
+    << t.body;
+  EXPECT_EQ(entities, (std::set<std::string>{ticket, call, "N-1", other}));
+  EXPECT_EQ(as(admin, "GET", "/api/v1/shipments/SHP-404/timeline").body, R"({"events":[]})");
+  // Another company's key sees nothing of this shipment.
+  EXPECT_EQ(as(key(company("b"), "admin"), "GET", "/api/v1/shipments/SHP-7/timeline").body, R"({"events":[]})");
+}
+
+TEST_F(call_logs, roles_and_tenancy) {
+  auto admin = key(company(), "admin");
+  auto [ticket, call] = ndr_call(admin, "N-1", "SHP-1");
+  auto viewer = key(company(), "viewer");
+  auto manager = key(company(), "manager");
+  EXPECT_EQ(as(viewer, "GET", calls + "/" + call).status, 200);
+  EXPECT_EQ(as(viewer, "PUT", calls + "/" + call, R"({"status":"in-progress"})").status, 403);
+  EXPECT_EQ(as(viewer, "POST", calls + "/" + call + "/callback", R"({"scheduledFor":"2099-01-01T00:00:00Z"})").status, 403);
+  EXPECT_EQ(as(manager, "POST", "/api/v1/ndr/events", R"({"ndrEventId":"N-9","action":"call"})").status, 403);
+  auto stranger = key(company("b"), "admin");
+  EXPECT_EQ(as(stranger, "GET", calls + "/" + call).status, 404);
+  EXPECT_EQ(as(stranger, "PUT", calls + "/" + call, R"({"status":"in-progress"})").status, 404);
+  EXPECT_EQ(as(stranger, "POST", calls + "/" + call + "/callback", R"({"scheduledFor":"2099-01-01T00:00:00Z"})").status, 404);
+  EXPECT_EQ(as(stranger, "GET", calls).json()["total"].get_int64().value(), 0);
+}
+
+// -- with flags of their own ------------------------------------------------------------------
+
+struct own_server {
+  testing::temp_dir dir;
+  std::unique_ptr<testing::server_process> s;
+  explicit own_server(std::vector<std::string> args) {
+    s = std::make_unique<testing::server_process>((dir.path() / "data").string(), std::move(args),
+                                                  std::map<std::string, std::string>{{"CRM_PLATFORM_TOKEN", platform_token}});
+    EXPECT_TRUE(s->ready()) << s->log();
+  }
+  http_response call(const std::string& method, const std::string& target, const std::string& body = {}) {
+    testing::http_client c(s->port());
+    return c.request(method, target, body, {{"Authorization", "Bearer " + platform_token}, {"X-Company-Id", "acme"}});
+  }
+};
+
+TEST(call_logs_flags, the_last_failed_attempt_escalates_to_a_linked_ticket) {
+  own_server n({"--callback-max-attempts", "1"});
+  auto r = n.call("POST", "/api/v1/ndr/events", R"({"ndrEventId":"N-1","shipmentId":"SHP-1","action":"call"})");
+  auto call = r.str("callLogId");
+  ASSERT_EQ(n.call("PUT", calls + "/" + call, R"({"status":"disconnected"})").status, 200);
+  auto g = n.call("GET", calls + "/" + call);
+  auto escalated = g.str("supportTicketId");
+  ASSERT_FALSE(escalated.empty()) << g.body;
+  EXPECT_NE(escalated, r.str("ticketId"));
+  EXPECT_TRUE(g.json()["scheduledFor"].is_null());
+  auto t = n.call("GET", "/api/v1/support/tickets/" + escalated);
+  ASSERT_EQ(t.status, 200);
+  EXPECT_EQ(t.str("relatedCallLogId"), call);
+  EXPECT_EQ(t.str("shipmentId"), "SHP-1");
+  EXPECT_EQ(t.str("category"), "logistics");
+  EXPECT_EQ(n.call("PUT", calls + "/" + call, R"({"status":"in-progress"})").status, 409);
+}
+
+TEST(call_logs_flags, a_callback_comes_due_within_a_second_and_is_assigned_again) {
+  own_server n({"--callback-retry-delay", "1s"});
+  auto rep = n.call("POST", "/api/v1/crm/sales-reps", R"({"name":"R","email":"r@x.in","phone":"9876543210"})").str("id");
+  auto call = n.call("POST", "/api/v1/ndr/events", R"({"ndrEventId":"N-1","action":"call"})").str("callLogId");
+  ASSERT_EQ(n.call("PUT", calls + "/" + call, R"({"status":"no-answer"})").status, 200);
+  auto failed_at = std::chrono::steady_clock::now();
+  std::string status;
+  while (std::chrono::steady_clock::now() - failed_at < std::chrono::seconds(5)) {
+    auto g = n.call("GET", calls + "/" + call);
+    if (g.str("status") == "pending" && g.str("assignedTo") == rep)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto took = std::chrono::steady_clock::now() - failed_at;
+  auto g = n.call("GET", calls + "/" + call);
+  EXPECT_EQ(g.str("status"), "pending") << g.body;
+  EXPECT_EQ(g.str("assignedTo"), rep);
+  EXPECT_LT(took, std::chrono::milliseconds(2000)); // the 1 s delay, plus at most a second
+}
+
+} // namespace
+} // namespace crm::blackbox
