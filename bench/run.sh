@@ -34,7 +34,7 @@ wait_ready() { # port
   echo "server on $1 did not become ready" >&2; return 1
 }
 run_wrk() { # port mode ids -> "rps p50 p99 errors"
-  BENCH_MODE=$2 BENCH_TOKEN=$TOKEN BENCH_IDS=${3:-1000} \
+  BENCH_MODE=$2 BENCH_TOKEN=$TOKEN BENCH_IDS=${3:-1000} BENCH_RUN=$RANDOM$RANDOM \
     wrk -t"$THREADS" -c"$CONN" -d"${DUR}s" -s bench/wrk.lua "http://127.0.0.1:$1" | awk '/^RESULT/ {print $2, $3, $4, $5}'
 }
 start_crm() { # data-dir extra-args...
@@ -75,6 +75,17 @@ IDS=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http:/
   | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 pair get $PORT get "$IDS" get
 pair mix $PORT mix "$IDS" get
+# NDR events with a call action, end to end (ticket, call log, assignment) to 50 reps.
+for i in $(seq 1 50); do
+  curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" -H "Content-Type: application/json" \
+    -d "{\"name\":\"Rep $i\",\"email\":\"rep$i@bench.in\",\"phone\":\"9876543210\",\"territory\":\"T$(( i % 10 ))\"}" \
+    "http://127.0.0.1:$PORT/api/v1/crm/sales-reps"
+done
+pair ndr_call $PORT ndr 1000 post
+CALLS=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/crm/call-logs?limit=1" \
+  | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
+UNASSIGNED=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/crm/call-logs?limit=1&assignedTo=null" \
+  | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 stop_crm
 start_crm "$WORK/sync" --durability sync
 pair post_sync $PORT post 1000 post
@@ -116,6 +127,12 @@ row get "GET ticket"
 row list "GET filtered page of 20 of 100k"
 row search "GET search q=refund (10k of 100k match), page of 20"
 row mix "mix 70% reads"
+row ndr_call "NDR event with a call action (ticket + call log + assignment)"
+echo
+echo "NDR calls: $CALLS call logs made, $UNASSIGNED left unassigned after the run"
+echo
+echo "dispatcher alone, 100k calls across 1,000 reps in 10 territories (assignments/s):"
+"$B/crm-bench-dispatch" | awk '/^DISPATCH/ { printf "- %s: %s assignments, %s per second\n", $2, $3, $4 }'
 echo
 echo "restart with $(( 200000 * 5 )) events: ready in $(( (T1 - T0) / 1000000 )) ms (RSS then $(( BIG_RSS / 1024 )) MiB)"
 echo "memory: empty server ${EMPTY_RSS} KiB, with 100k open tickets ${LIST_RSS} KiB:" \

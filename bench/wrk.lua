@@ -1,11 +1,20 @@
 -- wrk script for the CRM benches. Environment:
---   BENCH_MODE  post | get | list | search | mix
+--   BENCH_MODE  post | get | list | search | mix | ndr (NDR events with a call action)
 --   BENCH_TOKEN platform token; BENCH_COMPANY company; BENCH_IDS highest ticket number for reads
+--   BENCH_RUN   a nonce that keeps ndrEventIds unique across runs
 local mode = os.getenv("BENCH_MODE") or "post"
 local token = os.getenv("BENCH_TOKEN") or ""
 local company = os.getenv("BENCH_COMPANY") or "bench"
 local ids = tonumber(os.getenv("BENCH_IDS") or "1000")
 local counter = 0
+local run = os.getenv("BENCH_RUN") or "0"
+
+-- Each wrk thread gets its own number, so that ndrEventIds never collide between threads.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 
 local headers = {
   ["Authorization"] = "Bearer " .. token,
@@ -35,6 +44,13 @@ request = function()
     return get_one()
   elseif mode == "list" then
     return wrk.format("GET", lists[(counter % #lists) + 1], headers)
+  elseif mode == "ndr" then
+    local body = string.format('{"ndrEventId":"NDR-%s-%d-%d","shipmentId":"SHP-%d","orderId":"ORD-%d",' ..
+      '"awb":"AWB%d","courier":"Delhivery","reason":"Customer not available","attempt":%d,' ..
+      '"paymentMode":"cod","codAmount":1499,"action":"call","territory":"T%d",' ..
+      '"customer":{"name":"Asha","phone":"9876543210"}}',
+      run, tid or 0, counter, counter, counter, counter, counter % 3 + 1, counter % 10)
+    return wrk.format("POST", "/api/v1/ndr/events", headers, body)
   elseif mode == "search" then
     return wrk.format("GET", "/api/v1/support/tickets?q=refund&limit=20", headers)
   else -- mix: 70% reads
