@@ -125,10 +125,52 @@ error no_rep(const std::string& id) {
   return error{errc::not_found, "no sales rep " + id};
 }
 
+unsigned skill_mask(const reps::rep& r) {
+  unsigned m = 0;
+  for (auto& s : r.skills)
+    if (auto c = tickets::parse_category(s))
+      m |= 1u << static_cast<int>(*c);
+  return m;
+}
+
+bool eligible(const reps::rep& r) {
+  return r.st == reps::status::active && r.avail == reps::availability::available;
+}
+
 void tell_dispatcher_rep(self_ptr self, const reps::rep& r) {
   self->send(self->state.dispatcher,
-             dispatch_rep{r.id, r.territory, r.st == reps::status::active && r.avail == reps::availability::available,
-                          r.max_open_items});
+             dispatch_rep{r.id, r.territory, eligible(r), r.max_open_items, skill_mask(r)});
+}
+
+/// A ticket counts against its rep's capacity while assigned and neither resolved nor closed.
+bool ticket_open_for_rep(const tickets::ticket& t) {
+  return !t.assigned_to.empty() && !t.is_done();
+}
+bool ticket_waits(const tickets::ticket& t) {
+  return t.assigned_to.empty() && !t.is_done();
+}
+
+/// Tells the dispatcher what a ticket's change means for it (capacity, its queue).
+void ticket_moved(self_ptr self, const tickets::ticket* before, const tickets::ticket& after) {
+  auto& st = self->state;
+  bool was = before && ticket_open_for_rep(*before);
+  bool is = ticket_open_for_rep(after);
+  bool moved = was && is && before->assigned_to != after.assigned_to;
+  if (was && (!is || moved))
+    self->send(st.dispatcher, dispatch_release{before->assigned_to});
+  if (is && (!was || moved)) {
+    auto offer = st.ticket_offers.find(after.id);
+    if (offer != st.ticket_offers.end() && offer->second == after.assigned_to)
+      st.ticket_offers.erase(offer); // the dispatcher counted it when it offered
+    else
+      self->send(st.dispatcher, dispatch_take{after.assigned_to});
+  }
+  if (!st.assign_tickets)
+    return;
+  if (ticket_waits(after) && !st.ticket_offers.count(after.id))
+    self->send(st.dispatcher, dispatch_skilled{after.id, static_cast<int>(after.cat)});
+  else if (!ticket_waits(after))
+    self->send(st.dispatcher, dispatch_drop{after.id});
 }
 
 void release_work(self_ptr self, env* e, const std::string& rep_id);
@@ -301,15 +343,45 @@ void release_work(self_ptr self, env* e, const std::string& rep_id) {
   }
 }
 
+/// The dispatcher offers a ticket to a rep: assigned through the ticket's actor, only if the
+/// ticket is still unassigned by then.
+void offer_ticket(self_ptr self, env* e, const dispatch::assignment& a) {
+  auto& st = self->state;
+  auto t = st.index.find(a.work);
+  auto* r = st.roster.find(a.rep);
+  bool skilled = r && t && (skill_mask(*r) & (1u << static_cast<int>(t->cat)));
+  if (!st.assign_tickets || !t || !ticket_waits(*t) || !r || !eligible(*r) || !skilled) {
+    self->send(st.dispatcher, dispatch_release{a.rep});
+    if (st.assign_tickets && t && ticket_waits(*t))
+      self->send(st.dispatcher, dispatch_skilled{t->id, static_cast<int>(t->cat)});
+    return;
+  }
+  st.ticket_offers[a.work] = a.rep;
+  tickets::update_cmd cmd;
+  cmd.assigned_to = a.rep;
+  cmd.only_if_unassigned = true;
+  auto me = caf::actor_cast<caf::actor>(self);
+  update_ticket m{a.work, std::move(cmd), {st.company, "system", e->clk->wall_now()},
+                  [me, ticket = a.work, rep = a.rep](result<tickets::ticket> r) {
+                    if (!r)
+                      caf::anon_send(me, ticket_offer_refused{ticket, rep});
+                  }};
+  route(self, e, a.work, [self, m = std::move(m)](const caf::actor& x) { self->send(x, m); });
+}
+
 /// The dispatcher's proposals: journal those still valid, refuse the rest.
 void assign_calls(self_ptr self, env* e, std::vector<dispatch::assignment>& batch) {
   auto& st = self->state;
   tickets::origin o{st.company, "system", e->clk->wall_now()};
   std::vector<event_draft> drafts;
   for (auto& a : batch) {
+    if (a.work.compare(0, 4, "TKT-") == 0) {
+      offer_ticket(self, e, a);
+      continue;
+    }
     auto it = st.calls.find(a.work);
     auto* r = st.roster.find(a.rep);
-    bool rep_ok = r && r->st == reps::status::active && r->avail == reps::availability::available;
+    bool rep_ok = r && eligible(*r);
     if (it == st.calls.end() || !it->second.assignable() || !rep_ok) {
       // Undo the dispatcher's count; the call goes back if it still waits.
       self->send(st.dispatcher, dispatch_release{a.rep});
@@ -331,8 +403,7 @@ void assign_calls(self_ptr self, env* e, std::vector<dispatch::assignment>& batc
 std::shared_ptr<dispatch::board> board_of(const company_state& st) {
   auto b = std::make_shared<dispatch::board>();
   st.roster.each([&](const reps::rep& r) {
-    b->put_rep(r.id, r.territory, r.st == reps::status::active && r.avail == reps::availability::available,
-               r.max_open_items);
+    b->put_rep(r.id, r.territory, eligible(r), r.max_open_items, skill_mask(r));
   });
   std::unordered_map<std::string, std::int64_t> open;
   std::vector<const calls::call_log*> waiting;
@@ -342,8 +413,18 @@ std::shared_ptr<dispatch::board> board_of(const company_state& st) {
     if (c.assignable())
       waiting.push_back(&c);
   }
+  std::vector<std::pair<std::uint64_t, int>> waiting_tickets; // number, category
+  st.index.for_each([&](const tickets::ticket& t) {
+    if (ticket_open_for_rep(t))
+      ++open[t.assigned_to];
+    else if (st.assign_tickets && ticket_waits(t))
+      waiting_tickets.emplace_back(tickets::id_number(t.id), static_cast<int>(t.cat));
+  });
   for (auto& [rep, n] : open)
     b->set_open(rep, n);
+  std::sort(waiting_tickets.begin(), waiting_tickets.end());
+  for (auto& [n, cat] : waiting_tickets)
+    b->enqueue_skilled(env::format_id("TKT", n), cat);
   std::sort(waiting.begin(), waiting.end(), [](auto* a, auto* b) {
     return tickets::id_number(a->id) < tickets::id_number(b->id);
   });
@@ -404,6 +485,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
     st.roster = std::move(seed->roster);
     st.calls = std::move(seed->calls);
     st.shipments = std::move(seed->shipments);
+    st.assign_tickets = seed->assign_tickets;
   }
   st.dispatcher = self->spawn(dispatcher_actor, caf::actor_cast<caf::actor>(self), board_of(st));
   self->set_exit_handler([self](caf::exit_msg& m) {
@@ -485,7 +567,46 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
     [=](add_note& m) { forward(self, e, m); },
     [=](list_tickets& m) { m.done(self->state.index.list(m.query)); },
     [=](ticket_metrics& m) { m.done(self->state.index.compute(m.query)); },
-    [=](ticket_changed& c) { self->state.index.put(*c.t); },
+    [=](ticket_changed& c) {
+      auto before = self->state.index.find(c.t->id); // shared: outlives the put below
+      ticket_moved(self, before.get(), *c.t);
+      self->state.index.put(*c.t);
+    },
+    [=](ticket_offer_refused& r) {
+      auto& st = self->state;
+      auto offer = st.ticket_offers.find(r.ticket);
+      if (offer == st.ticket_offers.end() || offer->second != r.rep)
+        return;
+      st.ticket_offers.erase(offer);
+      self->send(st.dispatcher, dispatch_release{r.rep});
+      if (auto t = st.index.find(r.ticket); t && st.assign_tickets && ticket_waits(*t))
+        self->send(st.dispatcher, dispatch_skilled{t->id, static_cast<int>(t->cat)});
+    },
+    [=](dispatch_settings& m) {
+      auto& st = self->state;
+      if (!m.assign_tickets || *m.assign_tickets == st.assign_tickets)
+        return m.done(st.assign_tickets);
+      bool on = *m.assign_tickets;
+      st.assign_tickets = on;
+      // Tickets that wait go to (or leave) the dispatcher's queue.
+      st.index.for_each([&](const tickets::ticket& t) {
+        if (!ticket_waits(t))
+          return;
+        if (on)
+          self->send(st.dispatcher, dispatch_skilled{t.id, static_cast<int>(t.cat)});
+        else
+          self->send(st.dispatcher, dispatch_drop{t.id});
+      });
+      auto draft = event_draft{st.company, "dispatch-settings", "company.dispatch_settings_changed",
+                               m.who.actor, m.who.now, on ? R"({"assignTickets":true})" : R"({"assignTickets":false})"};
+      submit(self, e, {std::move(draft)}, {}, [self, done = std::move(m.done), on](const result<std::vector<event>>& w) {
+        if (!w.ok()) {
+          self->state.assign_tickets = !on; // as the log has it (queued tickets are re-checked on offer)
+          return done(w.err());
+        }
+        done(on);
+      });
+    },
     [=](ticket_idle& i) { passivate(self, i.id); },
     [=](ticket_persisted& p) {
       auto& st = self->state;
@@ -518,6 +639,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
         else if (auto ci = st.calls.find(ev.entity); ci != st.calls.end())
           ci->second.last_seq = std::max(ci->second.last_seq, ev.seq);
       }
+      ticket_moved(self, nullptr, made.t);
       st.index.put(made.t);
       if (made.arm)
         self->send(e->timers, arm_timer{*made.arm});

@@ -31,6 +31,7 @@ struct company_seed {
   reps::roster roster;
   std::unordered_map<std::string, calls::call_log> calls;
   std::unordered_map<std::string, std::vector<std::string>> shipments; // shipmentId -> entity ids
+  bool assign_tickets = false;
 };
 
 struct company_state {
@@ -54,6 +55,8 @@ struct company_state {
   std::unordered_map<std::string, calls::call_log> calls;
   std::unordered_map<std::string, std::vector<std::string>> shipments; // shipmentId -> entity ids
   caf::actor dispatcher;
+  bool assign_tickets = false; // the dispatcher assigns unassigned tickets by skill
+  std::unordered_map<std::string, std::string> ticket_offers; // ticket -> rep offered by the dispatcher
   /// Writes of reps and calls in flight: journal token -> what to do once written (or failed).
   std::unordered_map<std::uint64_t, std::function<void(const result<std::vector<event>>&)>> writes;
   std::uint64_t tokens = 0;

@@ -19,14 +19,19 @@ caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, caf:
   drain(self, registry);
   return {
     [=](dispatch_rep& r) {
-      self->state.board.put_rep(r.id, r.territory, r.eligible, r.capacity);
+      self->state.board.put_rep(r.id, r.territory, r.eligible, r.capacity, r.skills);
       drain(self, registry);
     },
     [=](dispatch_work& w) {
       self->state.board.enqueue(w.id, w.territory);
       drain(self, registry);
     },
+    [=](dispatch_skilled& w) {
+      self->state.board.enqueue_skilled(w.id, w.skill);
+      drain(self, registry);
+    },
     [=](dispatch_drop& d) { self->state.board.drop(d.id); },
+    [=](dispatch_take& t) { self->state.board.take(t.rep); },
     [=](dispatch_release& r) {
       self->state.board.release(r.rep);
       drain(self, registry);

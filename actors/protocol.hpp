@@ -177,6 +177,7 @@ struct dispatch_rep {
   std::string territory;
   bool eligible = false; // active and available
   std::optional<std::int64_t> capacity;
+  unsigned skills = 0; // bit i: ticket category i
 };
 /// Registry -> dispatcher: this call is assignable now.
 struct dispatch_work {
@@ -194,6 +195,26 @@ struct dispatch_release {
 /// Dispatcher -> registry: assign these (the registry journals call.assigned, or refuses).
 struct dispatch_assign {
   std::vector<dispatch::assignment> batch;
+};
+/// A company's dispatcher settings: whether unassigned tickets are assigned by skill.
+struct dispatch_settings {
+  std::optional<bool> assign_tickets; // nullopt: read only
+  tickets::origin who;
+  reply<bool> done;
+};
+/// Ticket actor (through a callback) -> registry: the dispatcher's offer of a ticket failed.
+struct ticket_offer_refused {
+  std::string ticket;
+  std::string rep;
+};
+/// Registry -> dispatcher: a rep took an item outside the dispatcher (a ticket by hand).
+struct dispatch_take {
+  std::string rep;
+};
+/// Registry -> dispatcher: this ticket waits for a rep with the skill of its category.
+struct dispatch_skilled {
+  std::string id;
+  int skill = 0;
 };
 /// Dispatcher -> its registry: how many calls wait (metrics, tests).
 using queued_atom = caf::atom_constant<caf::atom("queued")>;
@@ -279,6 +300,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_work)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_drop)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_release)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_assign)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_settings)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_offer_refused)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_take)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_skilled)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_changed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_idle)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_stopped)

@@ -218,6 +218,8 @@ result<bool> runtime::recover() {
       continue;
     seed_of(r.company_id).roster.put(std::move(r));
   }
+  for (auto& [company, on] : rs.assign_tickets)
+    seed_of(company).assign_tickets = on;
   stats_.reps = rs.reps.size();
   rs.reps.clear();
   stats_.tickets = tix.size();

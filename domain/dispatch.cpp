@@ -5,6 +5,9 @@ namespace crm::dispatch {
 void board::unlist(const std::string& id, const rep_state& r) {
   auto k = key_of(id, r);
   ready_.erase(k);
+  for (int i = 0; i < skills; ++i)
+    if (r.skill_mask & (1u << i))
+      ready_by_skill_[i].erase(k);
   if (auto it = ready_by_territory_.find(r.territory); it != ready_by_territory_.end()) {
     it->second.erase(k);
     if (it->second.empty())
@@ -18,16 +21,27 @@ void board::list(const std::string& id, const rep_state& r) {
   auto k = key_of(id, r);
   ready_.insert(k);
   ready_by_territory_[r.territory].insert(k);
+  for (int i = 0; i < skills; ++i)
+    if (r.skill_mask & (1u << i))
+      ready_by_skill_[i].insert(k);
 }
 
 void board::put_rep(const std::string& id, const std::string& territory, bool eligible,
-                    std::optional<std::int64_t> capacity) {
+                    std::optional<std::int64_t> capacity, unsigned skill_mask) {
   auto& r = reps_[id];
   unlist(id, r);
   r.territory = territory;
   r.eligible = eligible;
   r.capacity = capacity;
+  r.skill_mask = skill_mask;
   list(id, r);
+}
+
+void board::take(const std::string& rep) {
+  auto& r = reps_[rep];
+  unlist(rep, r);
+  ++r.open;
+  list(rep, r);
 }
 
 void board::set_open(const std::string& rep, std::int64_t open) {
@@ -69,6 +83,17 @@ void board::enqueue(const std::string& work, const std::string& territory) {
   queue_.push_back({work, territory});
 }
 
+void board::enqueue_skilled(const std::string& work, int skill) {
+  if (skill < 0 || skill >= skills || queued_.count(work))
+    return;
+  if (dropped_.erase(work)) {
+    queued_.insert(work);
+    return;
+  }
+  queued_.insert(work);
+  skilled_[skill].push_back(work);
+}
+
 bool board::drop(const std::string& work) {
   if (!queued_.erase(work))
     return false;
@@ -85,6 +110,16 @@ std::optional<std::string> board::pick(const std::string& territory) const {
   return std::get<2>(*ready_.begin());
 }
 
+void board::assign_to(const std::string& rep, std::string work, std::vector<assignment>& out) {
+  auto& r = reps_[rep];
+  unlist(rep, r);
+  ++r.open;
+  r.last = ++tick_;
+  list(rep, r);
+  queued_.erase(work);
+  out.push_back({std::move(work), rep});
+}
+
 std::vector<assignment> board::drain() {
   std::vector<assignment> out;
   while (!queue_.empty() && !ready_.empty()) {
@@ -93,15 +128,24 @@ std::vector<assignment> board::drain() {
     if (dropped_.erase(next.work))
       continue;
     auto rep = pick(next.territory);
-    auto& r = reps_[*rep];
-    unlist(*rep, r);
-    ++r.open;
-    r.last = ++tick_;
-    list(*rep, r);
-    queued_.erase(next.work);
-    out.push_back({std::move(next.work), std::move(*rep)});
+    assign_to(*rep, std::move(next.work), out);
   }
-  // Drop tombstones at the front so queued() stays exact and memory bounded.
+  for (int s = 0; s < skills; ++s) {
+    auto& q = skilled_[s];
+    while (!q.empty() && !ready_by_skill_[s].empty()) {
+      auto work = std::move(q.front());
+      q.pop_front();
+      if (dropped_.erase(work))
+        continue;
+      auto rep = std::get<2>(*ready_by_skill_[s].begin());
+      assign_to(rep, std::move(work), out);
+    }
+    while (!q.empty() && dropped_.count(q.front())) {
+      dropped_.erase(q.front());
+      q.pop_front();
+    }
+  }
+  // Drop tombstones at the front so memory stays bounded.
   while (!queue_.empty() && dropped_.count(queue_.front().work)) {
     dropped_.erase(queue_.front().work);
     queue_.pop_front();

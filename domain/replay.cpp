@@ -29,6 +29,11 @@ void replay_state::apply(const event& e) {
   } else if (e.type.compare(0, 5, "call.") == 0) {
     calls::apply(calls[e.entity], e);
     track_number(e.entity, max_call_number);
+  } else if (e.type == "company.dispatch_settings_changed") {
+    simdjson::dom::element d;
+    bool on = false;
+    if (!tl_parser.parse(e.data).get(d) && !d["assignTickets"].get(on))
+      assign_tickets[e.company_id] = on;
   } else if (e.type == "ndr.received") {
     simdjson::dom::element d;
     std::string_view tid, cid, sid;

@@ -23,6 +23,8 @@ struct replay_state {
   /// company -> ndrEventId -> what it led to
   std::unordered_map<std::string, std::unordered_map<std::string, ndr_ids>> ndr;
   std::unordered_map<std::string, calls::call_log> calls;
+  /// company -> whether the dispatcher assigns its unassigned tickets by skill
+  std::unordered_map<std::string, bool> assign_tickets;
   std::uint64_t max_call_number = 0;
   std::unordered_map<std::string, reps::rep> reps;
   std::uint64_t max_ticket_number = 0;

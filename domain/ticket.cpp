@@ -201,6 +201,8 @@ result<std::vector<event_draft>> decide_update(const ticket& t, const update_cmd
                  {{"status", "transition not allowed"}}};
   if (t.st == status::closed && (c.assigned_to || c.priority))
     return error{errc::conflict, "the ticket is closed"};
+  if (c.only_if_unassigned && (!t.assigned_to.empty() || t.is_done()))
+    return error{errc::conflict, "the ticket is assigned or done already"};
   std::vector<event_draft> out;
   if (c.assigned_to && *c.assigned_to != t.assigned_to)
     out.push_back(make(o, t.id, "ticket.assigned", json_of([&](json::writer& w) {

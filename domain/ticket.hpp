@@ -105,6 +105,9 @@ struct update_cmd {
   std::optional<std::string> assigned_to; // "" means unassign (null in the body)
   std::optional<std::string> priority;
   std::optional<std::string> notes;
+  /// The dispatcher's assignment: refused (409) when the ticket got an assignee meanwhile or
+  /// is resolved or closed.
+  bool only_if_unassigned = false;
 };
 
 struct note_cmd {

@@ -216,6 +216,40 @@ void add_rep_routes(router& r) {
                               }});
   });
 
+  auto settings_body = [](bool on) {
+    return json::object([&](json::writer& w) {
+      w.Key("assignTickets");
+      w.Bool(on);
+    });
+  };
+  r.add("GET", "/api/v1/crm/dispatcher/settings", all_roles, [&rt, settings_body](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    caf::anon_send(rt.company(ctx.who.company),
+                   dispatch_settings{std::nullopt, ctx.origin(), [reply, settings_body](result<bool> on) {
+                                       if (!on)
+                                         return reply(on.err());
+                                       reply(json_response(200, settings_body(*on)));
+                                     }});
+  });
+  r.add("PUT", "/api/v1/crm/dispatcher/settings", managers, [&rt, settings_body](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    auto b = body_reader::parse(ctx.req.body);
+    if (!b)
+      return reply(b.err());
+    b->require("assignTickets");
+    auto on = b->boolean("assignTickets");
+    if (auto err = b->finish("the settings are not valid"))
+      return reply(*err);
+    caf::anon_send(rt.company(ctx.who.company),
+                   dispatch_settings{on, ctx.origin(), [reply, settings_body](result<bool> v) {
+                                       if (!v)
+                                         return reply(v.err());
+                                       reply(json_response(200, settings_body(*v)));
+                                     }});
+  });
+
   r.add("GET", base + "/:id/performance", all_roles, [&rt](context& ctx, responder reply) {
     rep_performance m;
     if (auto err = parse_range(ctx.query, m.from, m.to))

@@ -229,5 +229,69 @@ TEST_F(calls_flow, calls_wait_for_a_rep_and_survive_a_restart_unassigned_or_assi
   ASSERT_TRUE(assigned_to(second, other)); // no rep of its territory: anyone available
 }
 
+TEST_F(calls_flow, tickets_go_by_skill_where_the_company_turns_it_on_and_share_capacity_with_calls) {
+  auto make_rep = [&](const char* email, std::vector<std::string> skills) {
+    reps::create_cmd c;
+    c.name = "Rep";
+    c.email = email;
+    c.phone = "9876543210";
+    c.territory = "north";
+    c.skills = std::move(skills);
+    c.max_open_items = 1;
+    awaited<reps::rep> a;
+    caf::anon_send(rt->company("acme"), create_rep{c, who(), a.cb()});
+    return a.get()->id;
+  };
+  auto make_ticket = [&](const char* category) {
+    tickets::create_cmd c;
+    c.category = category;
+    c.subject = "Help";
+    awaited<tickets::ticket> a;
+    caf::anon_send(rt->company("acme"), create_ticket{c, who(), a.cb()});
+    return a.get()->id;
+  };
+  auto settings = [&](bool on) {
+    awaited<bool> a;
+    caf::anon_send(rt->company("acme"), dispatch_settings{on, who(), a.cb()});
+    return a.get();
+  };
+  auto assignee = [&](const std::string& id) { return ticket(id)->assigned_to; };
+  auto biller = make_rep("b@x.in", {"billing"});
+  auto courier = make_rep("c@x.in", {"logistics", "other"});
+  auto t1 = make_ticket("billing");
+  EXPECT_TRUE(assignee(t1).empty()); // off by default
+  ASSERT_TRUE(settings(true).ok());
+  ASSERT_TRUE(eventually([&] { return assignee(t1) == biller; }));
+  auto t2 = make_ticket("logistics");
+  ASSERT_TRUE(eventually([&] { return assignee(t2) == courier; }));
+  auto t3 = make_ticket("billing"); // the biller is at capacity: it waits
+  auto cid = ndr("N1")->call_log_id; // both are at capacity: the call waits too
+  EXPECT_TRUE(assignee(t3).empty());
+  EXPECT_TRUE(call(cid).value().assigned_to.empty());
+  tickets::update_cmd done;
+  done.status = "resolved";
+  awaited<tickets::ticket> a;
+  caf::anon_send(rt->company("acme"), update_ticket{t1, done, who(), a.cb()});
+  ASSERT_TRUE(a.get().ok());
+  // The freed place goes to the oldest waiting work the biller can take: the call (calls first).
+  ASSERT_TRUE(assigned_to(cid, biller));
+  EXPECT_TRUE(assignee(t3).empty());
+  ASSERT_TRUE(outcome(cid, "completed", "ok").ok());
+  ASSERT_TRUE(eventually([&] { return assignee(t3) == biller; }));
+  restart();
+  EXPECT_EQ(assignee(t3), biller);
+  EXPECT_EQ(count(t3, "ticket.assigned"), 1u);
+  EXPECT_EQ(count(t1, "ticket.assigned"), 1u);
+  // Off again: new tickets wait for a person to assign them. The courier, freed, takes the next
+  // call rather than the ticket that came before it.
+  ASSERT_TRUE(settings(false).ok());
+  caf::anon_send(rt->company("acme"), update_ticket{t2, done, who(), awaited<tickets::ticket>{}.cb()});
+  ASSERT_TRUE(eventually([&] { return ticket(t2)->st == tickets::status::resolved; }));
+  auto t4 = make_ticket("other");
+  auto c2 = ndr("N2")->call_log_id;
+  ASSERT_TRUE(assigned_to(c2, courier));
+  EXPECT_TRUE(assignee(t4).empty());
+}
+
 } // namespace
 } // namespace crm::actors

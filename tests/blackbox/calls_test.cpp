@@ -186,6 +186,33 @@ TEST_F(call_logs, roles_and_tenancy) {
   EXPECT_EQ(as(stranger, "GET", calls).json()["total"].get_int64().value(), 0);
 }
 
+TEST_F(call_logs, dispatcher_settings_turn_ticket_assignment_by_skill_on) {
+  auto admin = key(company(), "admin");
+  const std::string settings = "/api/v1/crm/dispatcher/settings";
+  EXPECT_EQ(as(admin, "GET", settings).body, R"({"assignTickets":false})");
+  EXPECT_EQ(as(key(company(), "viewer"), "PUT", settings, R"({"assignTickets":true})").status, 403);
+  EXPECT_EQ(as(admin, "PUT", settings, R"({})").status, 422);
+  EXPECT_EQ(as(admin, "PUT", settings, R"({"assignTickets":"yes"})").status, 422);
+  auto biller = rep(admin, "b@x.in", R"(,"skills":["billing"])");
+  auto before = ticket(admin); // billing, unassigned
+  auto r = as(key(company(), "manager"), "PUT", settings, R"({"assignTickets":true})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"assignTickets":true})");
+  auto after = ticket(admin);
+  auto tech = ticket(admin, R"({"category":"technical","subject":"App crashes"})");
+  bool both = false;
+  for (int i = 0; i < 500 && !both; ++i) {
+    both = as(admin, "GET", "/api/v1/support/tickets/" + before).str("assignedTo") == biller
+           && as(admin, "GET", "/api/v1/support/tickets/" + after).str("assignedTo") == biller;
+    if (!both)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_TRUE(both);
+  EXPECT_TRUE(as(admin, "GET", "/api/v1/support/tickets/" + tech).json()["assignedTo"].is_null()); // nobody has the skill
+  EXPECT_EQ(as(admin, "GET", settings).body, R"({"assignTickets":true})");
+  EXPECT_EQ(as(key(company("b"), "admin"), "GET", settings).body, R"({"assignTickets":false})");
+}
+
 // -- with flags of their own ------------------------------------------------------------------
 
 struct own_server {

@@ -70,6 +70,35 @@ TEST(dispatch, dropped_work_is_skipped_and_requeued_work_keeps_its_place) {
   EXPECT_EQ(b.queued(), 0u);
 }
 
+TEST(dispatch, skilled_work_goes_to_reps_with_the_skill_and_never_blocks_other_work) {
+  board b;
+  b.put_rep("R1", "north", true, 2, 0b0010); // billing
+  b.put_rep("R2", "south", true, 2, 0b0110); // billing, logistics
+  b.put_rep("R3", "north", true, 2, 0);      // calls only
+  b.enqueue_skilled("T-tech", 0);             // nobody has technical: waits
+  b.enqueue_skilled("T-bill", 1);
+  b.enqueue_skilled("T-log", 2);
+  b.enqueue("C1", "north");
+  auto a = b.drain();
+  std::map<std::string, std::string> got;
+  for (auto& x : a)
+    got[x.work] = x.rep;
+  EXPECT_EQ(got.size(), 3u);
+  EXPECT_EQ(got["C1"], "R1");     // territory north, fewest open, lower id
+  EXPECT_EQ(got["T-bill"], "R2"); // R1 has one open now
+  EXPECT_EQ(got["T-log"], "R2");  // the only one with logistics
+  EXPECT_EQ(b.queued(), 1u);      // the technical ticket waits
+  EXPECT_FALSE(b.can_take("R2")); // at capacity 2
+  b.take("R1");                   // assigned by hand elsewhere
+  EXPECT_EQ(b.open("R1"), 2);
+  b.put_rep("R3", "north", true, 2, 0b0001); // learns technical
+  a = b.drain();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].work, "T-tech");
+  EXPECT_EQ(a[0].rep, "R3");
+  EXPECT_EQ(b.queued(), 0u);
+}
+
 // Thousands of interleaved operations against a model: after every step no call is assigned
 // twice, no rep is past its capacity, no assignable call waits while a fitting rep is free, and
 // each assignment follows the policy.
