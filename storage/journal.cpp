@@ -114,7 +114,9 @@ void journal::write_batch(std::vector<submission>& batch) {
       wb.Put(h(cf::events), key, encode_stored(canonical, hash, next));
       wb.Put(h(cf::indexes), entity_prefix(d.entity) + key, rocksdb::Slice());
       wb.Put(h(cf::indexes), company_prefix(d.company_id) + key, rocksdb::Slice());
-      event e{seq, d.at, d.company_id, d.entity, d.type, d.actor, d.data, hash, next};
+      // The draft is not needed again: its strings move into the stored event.
+      event e{seq, d.at, std::move(d.company_id), std::move(d.entity), std::move(d.type),
+              std::move(d.actor), std::move(d.data), std::move(hash), next};
       hash = std::move(next);
       stored[i].push_back(std::move(e));
       ++total;
