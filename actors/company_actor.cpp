@@ -4,6 +4,7 @@
 
 #include "actors/dispatcher.hpp"
 #include "actors/ticket_actor.hpp"
+#include "domain/paging.hpp"
 
 namespace crm::actors {
 
@@ -455,9 +456,7 @@ call_page list_of(const company_state& st, const calls::list_query& q) {
   out.total = hits.size();
   out.page = q.page;
   out.limit = q.limit;
-  auto from = static_cast<std::size_t>(q.page - 1) * static_cast<std::size_t>(q.limit);
-  for (auto i = from; i < hits.size() && i < from + static_cast<std::size_t>(q.limit); ++i)
-    out.items.push_back(*hits[i]);
+  out.items = page_of(hits, q.page, q.limit);
   return out;
 }
 

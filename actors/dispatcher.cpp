@@ -10,6 +10,15 @@ void drain(caf::stateful_actor<dispatcher_state>* self, const caf::actor& regist
     self->send(registry, dispatch_assign{std::move(batch)});
 }
 
+/// Drains once the messages already in the mailbox are handled: under load one drain (and one
+/// write of the registry) covers many changes; when idle it follows at once.
+void drain_soon(caf::stateful_actor<dispatcher_state>* self) {
+  if (self->state.drain_pending)
+    return;
+  self->state.drain_pending = true;
+  self->send(self, drain_atom::value);
+}
+
 } // namespace
 
 caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, caf::actor registry,
@@ -20,20 +29,24 @@ caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, caf:
   return {
     [=](dispatch_rep& r) {
       self->state.board.put_rep(r.id, r.territory, r.eligible, r.capacity, r.skills);
-      drain(self, registry);
+      drain_soon(self);
     },
     [=](dispatch_work& w) {
       self->state.board.enqueue(w.id, w.territory);
-      drain(self, registry);
+      drain_soon(self);
     },
     [=](dispatch_skilled& w) {
       self->state.board.enqueue_skilled(w.id, w.skill);
-      drain(self, registry);
+      drain_soon(self);
     },
     [=](dispatch_drop& d) { self->state.board.drop(d.id); },
     [=](dispatch_take& t) { self->state.board.take(t.rep); },
     [=](dispatch_release& r) {
       self->state.board.release(r.rep);
+      drain_soon(self);
+    },
+    [=](drain_atom) {
+      self->state.drain_pending = false;
       drain(self, registry);
     },
     [=](queued_atom) -> std::size_t { return self->state.board.queued(); },

@@ -15,6 +15,7 @@ namespace crm::actors {
 
 struct dispatcher_state {
   dispatch::board board;
+  bool drain_pending = false;
   static inline const char* name = "dispatcher";
 };
 

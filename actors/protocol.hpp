@@ -218,6 +218,7 @@ struct dispatch_skilled {
 };
 /// Dispatcher -> its registry: how many calls wait (metrics, tests).
 using queued_atom = caf::atom_constant<caf::atom("queued")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
 // -- between actors -------------------------------------------------------------------------
 

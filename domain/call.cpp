@@ -11,12 +11,7 @@ constexpr std::string_view status_names[] = {"pending", "in-progress", "complete
 
 thread_local simdjson::dom::parser tl_parser;
 
-std::string_view get_str(simdjson::dom::element obj, std::string_view k) {
-  std::string_view v;
-  if (obj[k].get(v))
-    return {};
-  return v;
-}
+using json::get_str;
 
 event_draft make(const tickets::origin& o, const std::string& entity, std::string type,
                  std::string data) {

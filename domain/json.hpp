@@ -53,6 +53,14 @@ std::string object(F&& body) {
   return {sb.GetString(), sb.GetSize()};
 }
 
+/// A string member of a parsed object; empty when absent, null or not a string.
+inline std::string_view get_str(simdjson::dom::element obj, std::string_view k) {
+  std::string_view v;
+  if (obj[k].get(v))
+    return {};
+  return v;
+}
+
 /// Minified text of a parsed element.
 std::string to_string(simdjson::dom::element e);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "domain/paging.hpp"
 #include "domain/ticket_index.hpp"
 #include "domain/time_format.hpp"
 
@@ -21,12 +22,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view get_str(simdjson::dom::element obj, std::string_view k) {
-  std::string_view v;
-  if (obj[k].get(v))
-    return {};
-  return v;
-}
+using json::get_str;
 
 bool has(simdjson::dom::element obj, std::string_view k) {
   simdjson::dom::element x;
@@ -523,9 +519,7 @@ list_page list(const roster& all, const list_query& q) {
   out.total = hits.size();
   out.page = q.page;
   out.limit = q.limit;
-  auto start = static_cast<std::size_t>(q.page - 1) * static_cast<std::size_t>(q.limit);
-  for (auto i = start; i < hits.size() && i < start + static_cast<std::size_t>(q.limit); ++i)
-    out.reps.push_back(*hits[i]);
+  out.reps = page_of(hits, q.page, q.limit);
   return out;
 }
 
@@ -556,6 +550,8 @@ void performance_fold::add(const event& e) {
       return;
     if (e.type == "call.assigned")
       call_assignee_[e.entity] = get_str(d, "to");
+    else if (e.type == "call.unassigned" || e.type == "call.callback_due")
+      call_assignee_.erase(e.entity);
     else if (e.type == "call.completed" && call_assignee_[e.entity] == rep_ && in_period(e.at))
       ++p_.calls_completed;
   }

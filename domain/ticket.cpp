@@ -21,12 +21,7 @@ std::optional<E> parse_enum(std::string_view s, const std::string_view (&names)[
 
 thread_local simdjson::dom::parser tl_parser;
 
-std::string_view get_str(simdjson::dom::element obj, std::string_view k) {
-  std::string_view v;
-  if (obj[k].get(v))
-    return {};
-  return v;
-}
+using json::get_str;
 
 std::optional<millis> get_time(simdjson::dom::element obj, std::string_view k) {
   std::string_view v;

@@ -12,14 +12,8 @@ using namespace crm::actors;
 result<calls::list_query> read_list_query(context& ctx) {
   auto& q = ctx.query;
   calls::list_query lq;
-  auto page = parse_int(q.take("page"), "page", 1, 1, 1'000'000);
-  if (!page)
-    return page.err();
-  auto limit = parse_int(q.take("limit"), "limit", 20, 1, 100);
-  if (!limit)
-    return limit.err();
-  lq.page = *page;
-  lq.limit = *limit;
+  if (auto err = parse_paging(q, lq.page, lq.limit))
+    return *err;
   validation v;
   for (auto& s : q.take_list("status")) {
     if (!calls::parse_status(s))
@@ -29,15 +23,7 @@ result<calls::list_query> read_list_query(context& ctx) {
   for (auto& s : q.take_list("assignedTo"))
     lq.assigned_to.push_back(s == "me" ? (ctx.who.rep_id.empty() ? "\x01none" : ctx.who.rep_id) : s);
   lq.shipment_id = q.take_list("shipmentId");
-  if (auto s = q.take("sortBy")) {
-    std::string_view f = *s;
-    lq.descending = !f.empty() && f.front() == '-';
-    if (lq.descending)
-      f.remove_prefix(1);
-    if (f != "createdAt" && f != "updatedAt")
-      v.add("sortBy", "must be one of createdAt, updatedAt, optionally with -");
-    lq.sort_by = std::string(f);
-  }
+  parse_sort_by(q, {"createdAt", "updatedAt"}, lq.sort_by, lq.descending, v);
   if (auto err = q.finish())
     return *err;
   if (!v.ok())

@@ -37,14 +37,8 @@ std::optional<std::optional<std::int64_t>> read_capacity(body_reader& b) {
 result<reps::list_query> read_list_query(context& ctx) {
   auto& q = ctx.query;
   reps::list_query lq;
-  auto page = parse_int(q.take("page"), "page", 1, 1, 1'000'000);
-  if (!page)
-    return page.err();
-  auto limit = parse_int(q.take("limit"), "limit", 20, 1, 100);
-  if (!limit)
-    return limit.err();
-  lq.page = *page;
-  lq.limit = *limit;
+  if (auto err = parse_paging(q, lq.page, lq.limit))
+    return *err;
   validation v;
   lq.territory = q.take_list("territory");
   for (auto& s : q.take_list("status")) {
@@ -57,15 +51,7 @@ result<reps::list_query> read_list_query(context& ctx) {
       v.add("availabilityStatus", "unknown availability " + s);
     lq.availability.push_back(s);
   }
-  if (auto s = q.take("sortBy")) {
-    std::string_view f = *s;
-    lq.descending = !f.empty() && f.front() == '-';
-    if (lq.descending)
-      f.remove_prefix(1);
-    if (f != "createdAt" && f != "name" && f != "id")
-      v.add("sortBy", "must be one of createdAt, name, id, optionally with -");
-    lq.sort_by = std::string(f);
-  }
+  parse_sort_by(q, {"createdAt", "name", "id"}, lq.sort_by, lq.descending, v);
   if (auto err = q.finish())
     return *err;
   if (!v.ok())

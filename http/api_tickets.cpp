@@ -24,14 +24,8 @@ std::optional<tickets::customer> read_customer(body_reader& b) {
 result<tickets::list_query> read_list_query(context& ctx) {
   auto& q = ctx.query;
   tickets::list_query lq;
-  auto page = parse_int(q.take("page"), "page", 1, 1, 1'000'000);
-  if (!page)
-    return page.err();
-  auto limit = parse_int(q.take("limit"), "limit", 20, 1, 100);
-  if (!limit)
-    return limit.err();
-  lq.page = *page;
-  lq.limit = *limit;
+  if (auto err = parse_paging(q, lq.page, lq.limit))
+    return *err;
   validation v;
   for (auto& s : q.take_list("status")) {
     if (auto x = tickets::parse_status(s))

@@ -1,5 +1,6 @@
 #include "http/api_util.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -19,6 +20,38 @@ result<int> parse_int(const std::optional<std::string>& s, const char* name, int
                  {{name, "must be an integer from " + std::to_string(lo) + " to "
                            + std::to_string(hi)}}};
   return static_cast<int>(v);
+}
+
+std::optional<error> parse_paging(query_params& q, int& page, int& limit) {
+  auto p = parse_int(q.take("page"), "page", 1, 1, 1'000'000);
+  if (!p)
+    return p.err();
+  auto l = parse_int(q.take("limit"), "limit", 20, 1, 100);
+  if (!l)
+    return l.err();
+  page = *p;
+  limit = *l;
+  return std::nullopt;
+}
+
+void parse_sort_by(query_params& q, std::initializer_list<std::string_view> fields,
+                   std::string& field, bool& descending, validation& v) {
+  auto s = q.take("sortBy");
+  if (!s)
+    return;
+  std::string_view f = *s;
+  bool desc = !f.empty() && f.front() == '-';
+  if (desc)
+    f.remove_prefix(1);
+  if (std::find(fields.begin(), fields.end(), f) == fields.end()) {
+    std::string names;
+    for (auto n : fields)
+      names += (names.empty() ? "" : ", ") + std::string(n);
+    v.add("sortBy", "must be one of " + names + ", optionally with -");
+    return;
+  }
+  field = std::string(f);
+  descending = desc;
 }
 
 std::optional<error> parse_range(query_params& q, std::optional<millis>& from,

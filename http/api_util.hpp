@@ -16,6 +16,14 @@ namespace crm::http {
 result<int> parse_int(const std::optional<std::string>& s, const char* name, int def, int lo,
                       int hi);
 
+/// `page` (from 1) and `limit` (1..100, default 20); errc::malformed naming the bad one.
+std::optional<error> parse_paging(query_params& q, int& page, int& limit);
+
+/// `sortBy`: one of `fields`, optionally with a leading - for descending. A problem naming
+/// sortBy goes into `v` otherwise; without the parameter the defaults stay.
+void parse_sort_by(query_params& q, std::initializer_list<std::string_view> fields,
+                   std::string& field, bool& descending, validation& v);
+
 /// `from` and `to` query parameters as times.
 std::optional<error> parse_range(query_params& q, std::optional<millis>& from,
                                  std::optional<millis>& to);
