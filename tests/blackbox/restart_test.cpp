@@ -117,6 +117,59 @@ TEST(restart, kill_9_during_concurrent_writes_loses_no_answered_write) {
   EXPECT_NE(out.find("OK:"), std::string::npos);
 }
 
+TEST(restart, kill_9_during_ndr_calls_loses_no_call_and_assigns_each_once) {
+  node n;
+  auto s = n.start();
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(call(s->port(), "POST", "/api/v1/crm/sales-reps",
+                   R"({"name":"R","email":"r)" + std::to_string(i) + R"(@x.in","phone":"9876543210","maxOpenItems":50})")
+                .status,
+              201);
+  auto port = s->port();
+  std::mutex mu;
+  std::vector<std::string> answered; // call log ids answered 201
+  std::atomic<bool> stop{false};
+  std::atomic<int> writes{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        auto r = call(port, "POST", "/api/v1/ndr/events",
+                      R"({"ndrEventId":"K-)" + std::to_string(t) + "-" + std::to_string(i) + R"(","action":"call"})");
+        if (r.status != 201)
+          continue;
+        std::lock_guard<std::mutex> lock(mu);
+        answered.push_back(r.str("callLogId"));
+        ++writes;
+      }
+    });
+  while (writes < 300)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  s->kill9();
+  stop = true;
+  for (auto& c : clients)
+    c.join();
+  s = n.start();
+  ASSERT_GE(answered.size(), 300u);
+  for (auto& id : answered)
+    ASSERT_EQ(call(s->port(), "GET", "/api/v1/crm/call-logs/" + id).status, 200) << id << " was answered 201 but is gone";
+  // 3 reps x 50 places: 150 calls assigned, the rest wait; none twice.
+  std::int64_t assigned = 0, total = 0;
+  for (int i = 0; i < 500; ++i) {
+    auto l = call(s->port(), "GET", "/api/v1/crm/call-logs?limit=1&assignedTo=null");
+    total = call(s->port(), "GET", "/api/v1/crm/call-logs?limit=1").json()["total"].get_int64().value();
+    assigned = total - l.json()["total"].get_int64().value();
+    if (assigned == 150)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(assigned, 150);
+  EXPECT_EQ(count_events(s->port(), "call.assigned"), 150);
+  EXPECT_EQ(s->terminate(), 0);
+  std::string out;
+  EXPECT_EQ(testing::run_command({testing::binary("crm-audit"), "verify", "--data-dir", n.data()}, out), 0) << out;
+}
+
 TEST(restart, a_deadline_passed_while_down_fires_once_at_start) {
   node n;
   auto s = n.start();
