@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "actors/call_actor.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/ticket_actor.hpp"
 #include "domain/paging.hpp"
@@ -14,8 +15,11 @@ using self_ptr = caf::stateful_actor<company_state>*;
 using deliver_fn = std::function<void(const caf::actor&)>;
 using written_fn = std::function<void(const result<std::vector<event>>&)>;
 
-caf::actor spawn_ticket(self_ptr self, env* e, const std::string& id) {
+/// The actor of a ticket or a call, by the prefix of its id.
+caf::actor spawn_entity(self_ptr self, env* e, const std::string& id) {
   auto me = caf::actor_cast<caf::actor>(self);
+  if (id.compare(0, 5, "CALL-") == 0)
+    return self->system().spawn(call_actor, e, me, id);
   return self->system().spawn(ticket_actor, e, me, id);
 }
 
@@ -24,7 +28,7 @@ void route(self_ptr self, env* e, const std::string& id, deliver_fn deliver) {
   auto& st = self->state;
   auto it = st.live.find(id);
   if (it == st.live.end()) {
-    auto a = spawn_ticket(self, e, id);
+    auto a = spawn_entity(self, e, id);
     it = st.live.emplace(id, company_state::resident{a, 0, false, {}}).first;
   }
   auto& r = it->second;
@@ -37,7 +41,8 @@ void route(self_ptr self, env* e, const std::string& id, deliver_fn deliver) {
 }
 
 bool known(self_ptr self, const std::string& id) {
-  return self->state.index.contains(id) || self->state.live.count(id) != 0;
+  return self->state.index.contains(id) || self->state.calls.count(id) != 0
+         || self->state.live.count(id) != 0;
 }
 
 void passivate(self_ptr self, const std::string& id) {
@@ -227,86 +232,23 @@ error no_call(const std::string& id) {
   return error{errc::not_found, "no call log " + id};
 }
 
-storage::timer_key callback_timer(const calls::call_log& c) {
-  return storage::timer_key{*c.scheduled_for, c.company_id, c.id, "callback"};
-}
-
-/// Applies call events to the registry's calls at once and works out what goes with them:
-/// callback timer rows (`ops`, and `arm` for after the write) and what the dispatcher must hear.
-void stage_calls(self_ptr self, const std::vector<event_draft>& drafts, std::vector<storage::write_op>& ops,
-                 std::vector<storage::timer_key>& arm) {
+/// Tells the dispatcher what a call's change means for it (capacity, its queue).
+void call_moved(self_ptr self, const calls::call_log& before, const calls::call_log& after) {
   auto& st = self->state;
-  for (auto& d : drafts) {
-    if (d.type.compare(0, 5, "call.") != 0)
-      continue;
-    auto& c = st.calls[d.entity];
-    auto before = c;
-    calls::apply(c, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
-    if (d.type == "call.created")
-      note_shipment(self, c.shipment_id, c.id);
-    bool had = before.awaiting_callback && before.scheduled_for;
-    bool has = c.awaiting_callback && c.scheduled_for;
-    if (had && (!has || *before.scheduled_for != *c.scheduled_for))
-      ops.push_back({storage::cf::timers, true, storage::encode_timer(callback_timer(before)), {}, false});
-    if (has && (!had || *before.scheduled_for != *c.scheduled_for)) {
-      arm.push_back(callback_timer(c));
-      ops.push_back({storage::cf::timers, false, storage::encode_timer(arm.back()), {}, false});
-    }
-    if (before.open_for_rep() && (!c.open_for_rep() || c.assigned_to != before.assigned_to))
-      self->send(st.dispatcher, dispatch_release{before.assigned_to});
-    if (!before.assignable() && c.assignable())
-      self->send(st.dispatcher, dispatch_work{c.id, c.territory});
-    else if (before.assignable() && !c.assignable() && c.assigned_to.empty())
-      self->send(st.dispatcher, dispatch_drop{c.id});
-  }
+  if (before.open_for_rep() && (!after.open_for_rep() || after.assigned_to != before.assigned_to))
+    self->send(st.dispatcher, dispatch_release{before.assigned_to});
+  if (!before.assignable() && after.assignable())
+    self->send(st.dispatcher, dispatch_work{after.id, after.territory});
+  else if (before.assignable() && !after.assignable() && after.assigned_to.empty())
+    self->send(st.dispatcher, dispatch_drop{after.id});
 }
 
-/// What to do when a write of calls failed: take each back as the log has it.
-void reload_calls(self_ptr self, env* e, const std::vector<std::string>& ids) {
-  for (auto& id : ids) {
-    bool found = false;
-    auto c = load_entity<calls::call_log>(*e->db, id, "call.created",
-                                          [](calls::call_log& x, const event& ev) { calls::apply(x, ev); }, found);
-    if (found)
-      self->state.calls[id] = std::move(c);
-    else
-      self->state.calls.erase(id);
-  }
-}
-
-void arm_all(self_ptr self, env* e, const std::vector<storage::timer_key>& arm) {
-  for (auto& k : arm)
-    self->send(e->timers, arm_timer{k});
-}
-
-/// Stages and journals call events; `done` gets the call `id` once written.
-void commit_calls(self_ptr self, env* e, std::vector<event_draft> drafts, const std::string& id,
-                  reply<calls::call_log> done) {
-  std::vector<storage::write_op> ops;
-  std::vector<storage::timer_key> arm;
-  std::vector<std::string> ids;
-  for (auto& d : drafts)
-    if (std::find(ids.begin(), ids.end(), d.entity) == ids.end())
-      ids.push_back(d.entity);
-  stage_calls(self, drafts, ops, arm);
-  submit(self, e, std::move(drafts), std::move(ops),
-         [self, e, id, ids, arm, done = std::move(done)](const result<std::vector<event>>& w) {
-           if (!w.ok()) {
-             reload_calls(self, e, ids);
-             if (done)
-               done(w.err());
-             return;
-           }
-           arm_all(self, e, arm);
-           auto it = self->state.calls.find(id);
-           if (it != self->state.calls.end() && !w.value().empty())
-             it->second.last_seq = w.value().back().seq;
-           if (!done)
-             return;
-           if (it == self->state.calls.end())
-             return done(no_call(id));
-           done(it->second);
-         });
+template <class Msg>
+void forward_call(self_ptr self, env* e, Msg& m) {
+  if (!self->state.calls.count(m.id))
+    return m.done(no_call(m.id));
+  auto id = m.id;
+  route(self, e, id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
 }
 
 /// A rep that went offline or inactive hands back its pending calls (to the dispatcher) and, if
@@ -314,13 +256,9 @@ void commit_calls(self_ptr self, env* e, std::vector<event_draft> drafts, const 
 void release_work(self_ptr self, env* e, const std::string& rep_id) {
   auto& st = self->state;
   tickets::origin o{st.company, "system", e->clk->wall_now()};
-  std::vector<event_draft> drafts;
   for (auto& [id, c] : st.calls)
-    if (c.assigned_to == rep_id)
-      for (auto& d : calls::decide_unassign(c, "rep unavailable", o))
-        drafts.push_back(std::move(d));
-  if (!drafts.empty())
-    commit_calls(self, e, std::move(drafts), {}, nullptr);
+    if (c.assigned_to == rep_id && c.st == calls::status::pending)
+      route(self, e, id, [self, m = unassign_call{id, "rep unavailable"}](const caf::actor& a) { self->send(a, m); });
   auto* r = st.roster.find(rep_id);
   if (!r || r->st != reps::status::inactive)
     return;
@@ -370,11 +308,10 @@ void offer_ticket(self_ptr self, env* e, const dispatch::assignment& a) {
   route(self, e, a.work, [self, m = std::move(m)](const caf::actor& x) { self->send(x, m); });
 }
 
-/// The dispatcher's proposals: journal those still valid, refuse the rest.
-void assign_calls(self_ptr self, env* e, std::vector<dispatch::assignment>& batch) {
+/// The dispatcher's proposals: handed to the calls' actors (and tickets'), which write them or
+/// refuse them when the call changed meanwhile.
+void assign_work(self_ptr self, env* e, std::vector<dispatch::assignment>& batch) {
   auto& st = self->state;
-  tickets::origin o{st.company, "system", e->clk->wall_now()};
-  std::vector<event_draft> drafts;
   for (auto& a : batch) {
     if (a.work.compare(0, 4, "TKT-") == 0) {
       offer_ticket(self, e, a);
@@ -382,22 +319,15 @@ void assign_calls(self_ptr self, env* e, std::vector<dispatch::assignment>& batc
     }
     auto it = st.calls.find(a.work);
     auto* r = st.roster.find(a.rep);
-    bool rep_ok = r && eligible(*r);
-    if (it == st.calls.end() || !it->second.assignable() || !rep_ok) {
+    if (it == st.calls.end() || !it->second.assignable() || !r || !eligible(*r)) {
       // Undo the dispatcher's count; the call goes back if it still waits.
       self->send(st.dispatcher, dispatch_release{a.rep});
       if (it != st.calls.end() && it->second.assignable())
         self->send(st.dispatcher, dispatch_work{it->second.id, it->second.territory});
       continue;
     }
-    auto d = calls::decide_assign(it->second, a.rep, o);
-    if (d)
-      drafts.push_back(std::move(d.value()));
+    route(self, e, a.work, [self, m = assign_call{a.work, a.rep}](const caf::actor& x) { self->send(x, m); });
   }
-  if (drafts.empty())
-    return;
-  // stage_calls would send a release for a reassignment; assignments here start from unassigned.
-  commit_calls(self, e, std::move(drafts), {}, nullptr);
 }
 
 /// The board the dispatcher starts from: reps, their open calls, the calls that wait.
@@ -531,12 +461,8 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       std::vector<event_draft> extra;
       extra.push_back(event_draft{m.who.company_id, m.ev.ndr_event_id, "ndr.received", m.who.actor,
                                   m.who.now, ndr::received_data(m.ev, id, call_id)});
-      std::vector<storage::write_op> ops;
-      if (!call_id.empty()) {
+      if (!call_id.empty()) // the call joins the registry's calls once written
         extra.push_back(calls::decide_create(call_id, m.ev, m.who));
-        std::vector<storage::timer_key> arm; // a new call has no callback
-        stage_calls(self, {extra.back()}, ops, arm);
-      }
       auto ndr_id = m.ev.ndr_event_id;
       auto done = std::move(m.done);
       start(self, e, cmd, m.who, std::move(extra), id,
@@ -544,8 +470,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
               if (!t)
                 return done(t.take_error());
               done(ndr_outcome{ndr_id, t->id, call_id, true});
-            },
-            std::move(ops));
+            });
     },
     [=](get_ticket& m) {
       // A ticket with no live actor and no notes is whole in the index (persisted state).
@@ -620,23 +545,21 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
         st.live.erase(it);
       }
       if (!p.outcome->ok()) {
-        for (auto i = st.ndr.begin(); i != st.ndr.end();) {
-          if (i->second.ticket == p.id) {
-            if (!i->second.call.empty())
-              reload_calls(self, e, {i->second.call});
-            i = st.ndr.erase(i);
-          } else {
-            ++i;
-          }
-        }
+        for (auto i = st.ndr.begin(); i != st.ndr.end();)
+          i = i->second.ticket == p.id ? st.ndr.erase(i) : std::next(i);
         made.done(p.outcome->err()); // buffered messages are dropped: their callers get 503
         return;
       }
       for (auto& ev : p.outcome->value()) {
-        if (ev.entity == p.id)
+        if (ev.entity == p.id) {
           made.t.last_seq = ev.seq;
-        else if (auto ci = st.calls.find(ev.entity); ci != st.calls.end())
-          ci->second.last_seq = std::max(ci->second.last_seq, ev.seq);
+        } else if (ev.type == "call.created") { // an NDR event's call: the dispatcher's now
+          calls::call_log c;
+          calls::apply(c, ev);
+          note_shipment(self, c.shipment_id, c.id);
+          call_moved(self, calls::call_log{}, c);
+          st.calls.emplace(c.id, std::move(c));
+        }
       }
       ticket_moved(self, nullptr, made.t);
       st.index.put(made.t);
@@ -659,15 +582,6 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
         route(self, e, s.id, std::move(deliver));
     },
     [=](timer_due& d) {
-      if (d.key.kind == "callback") {
-        auto it = self->state.calls.find(d.key.entity);
-        if (it == self->state.calls.end() || !it->second.scheduled_for || *it->second.scheduled_for != d.key.due)
-          return;
-        auto drafts = calls::decide_callback_due(it->second, {self->state.company, "system", e->clk->wall_now()});
-        if (!drafts.empty())
-          commit_calls(self, e, std::move(drafts), d.key.entity, nullptr);
-        return;
-      }
       if (!known(self, d.key.entity))
         return;
       route(self, e, d.key.entity, [self, d](const caf::actor& a) { self->send(a, d); });
@@ -737,59 +651,33 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
     },
 
     // -- calls --
-    [=](dispatch_assign& a) { assign_calls(self, e, a.batch); },
+    [=](dispatch_assign& a) { assign_work(self, e, a.batch); },
+    [=](call_changed& c) {
+      auto& st = self->state;
+      auto& copy = st.calls[c.c->id];
+      call_moved(self, copy, *c.c);
+      copy = *c.c;
+    },
+    [=](call_assign_refused& r) {
+      auto& st = self->state;
+      self->send(st.dispatcher, dispatch_release{r.rep});
+      if (auto it = st.calls.find(r.call); it != st.calls.end() && it->second.assignable())
+        self->send(st.dispatcher, dispatch_work{it->second.id, it->second.territory});
+    },
+    [=](create_linked_ticket& m) {
+      start(self, e, m.cmd, m.who, std::move(m.extra), m.ticket_id, std::move(m.done), std::move(m.ops));
+    },
     [=](get_call& m) {
+      // The registry's copy is the call as last written; a change answered before this request
+      // was sent reached the registry (call_changed) before it.
       auto it = self->state.calls.find(m.id);
       if (it == self->state.calls.end())
         return m.done(no_call(m.id));
       m.done(it->second);
     },
     [=](list_calls& m) { m.done(list_of(self->state, m.query)); },
-    [=](update_call& m) {
-      auto& st = self->state;
-      auto it = st.calls.find(m.id);
-      if (it == st.calls.end())
-        return m.done(no_call(m.id));
-      auto d = calls::decide_update(it->second, m.cmd, m.who, e->cfg.callbacks);
-      if (!d)
-        return m.done(d.take_error());
-      if (!d->escalate)
-        return commit_calls(self, e, std::move(d->events), m.id, std::move(m.done));
-      // The last attempt failed: a ticket now, linked both ways, in the same write.
-      std::vector<storage::write_op> ops;
-      std::vector<storage::timer_key> arm;
-      stage_calls(self, d->events, ops, arm);
-      auto tid = e->new_ticket_id();
-      auto esc = calls::decide_escalate(it->second, tid, m.who);
-      stage_calls(self, {esc}, ops, arm);
-      auto events = std::move(d->events);
-      events.push_back(std::move(esc));
-      auto cmd = calls::escalation_ticket(it->second);
-      auto who = m.who;
-      who.actor = "system";
-      auto id = m.id;
-      start(self, e, cmd, who, std::move(events), tid,
-            [self, e, id, done = std::move(m.done)](result<tickets::ticket> t) {
-              if (!t) {
-                reload_calls(self, e, {id});
-                return done(t.take_error());
-              }
-              auto it = self->state.calls.find(id);
-              if (it == self->state.calls.end())
-                return done(no_call(id));
-              done(it->second);
-            },
-            std::move(ops));
-    },
-    [=](schedule_callback& m) {
-      auto it = self->state.calls.find(m.id);
-      if (it == self->state.calls.end())
-        return m.done(no_call(m.id));
-      auto d = calls::decide_callback(it->second, m.at, m.who);
-      if (!d)
-        return m.done(d.take_error());
-      commit_calls(self, e, {std::move(d.value())}, m.id, std::move(m.done));
-    },
+    [=](update_call& m) { forward_call(self, e, m); },
+    [=](schedule_callback& m) { forward_call(self, e, m); },
     [=](shipment_timeline& m) {
       auto it = self->state.shipments.find(m.shipment);
       if (it == self->state.shipments.end())

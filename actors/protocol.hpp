@@ -18,6 +18,7 @@
 #include "domain/rep.hpp"
 #include "domain/ticket.hpp"
 #include "domain/ticket_index.hpp"
+#include "storage/journal.hpp"
 #include "storage/keys.hpp"
 
 namespace crm::actors {
@@ -169,6 +170,36 @@ struct timeline_query {
   reply<std::vector<event>> done;
 };
 
+/// Registry -> call actor: the dispatcher picked `rep` for this call.
+struct assign_call {
+  std::string id;
+  std::string rep;
+};
+/// Registry -> call actor: its rep went offline or inactive.
+struct unassign_call {
+  std::string id;
+  std::string reason;
+};
+/// Call actor -> registry, after a change is written: the call's new state.
+struct call_changed {
+  std::shared_ptr<const calls::call_log> c;
+};
+/// Call actor -> registry: the call could not take the rep the dispatcher picked.
+struct call_assign_refused {
+  std::string call;
+  std::string rep;
+};
+/// Call actor -> registry: create this ticket, writing `extra` (the call's escalation events)
+/// and `ops` in the same write.
+struct create_linked_ticket {
+  tickets::create_cmd cmd;
+  tickets::origin who;
+  std::string ticket_id;
+  std::vector<event_draft> extra;
+  std::vector<storage::write_op> ops;
+  reply<tickets::ticket> done;
+};
+
 // -- the dispatcher ----------------------------------------------------------------------
 
 /// Registry -> dispatcher: a rep's state as the dispatcher needs it.
@@ -227,12 +258,12 @@ struct ticket_changed {
   std::shared_ptr<const tickets::ticket> t;
 };
 
-/// Ticket actor -> registry: the ticket is closed; passivate it now.
+/// Ticket or call actor -> registry: it is finished (closed, completed, escalated); passivate it.
 struct ticket_idle {
   std::string id;
 };
 
-/// Ticket actor -> registry: persisted everything and stopped.
+/// Ticket or call actor -> registry: persisted everything and stopped.
 struct ticket_stopped {
   std::string id;
 };
@@ -296,6 +327,11 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::update_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::schedule_callback)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::shipment_timeline)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::timeline_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::assign_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::unassign_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::call_changed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::call_assign_refused)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::create_linked_ticket)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_rep)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_work)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_drop)

@@ -1,0 +1,224 @@
+#include "actors/call_actor.hpp"
+
+namespace crm::actors {
+
+std::optional<calls::call_log> load_call(const storage::store& db, const std::string& id) {
+  calls::call_log c;
+  bool found = false;
+  for (auto seq : db.entity_seqs(id)) {
+    if (auto ev = db.event_at(seq)) {
+      calls::apply(c, *ev);
+      found = found || ev->type == "call.created";
+    }
+  }
+  if (!found)
+    return std::nullopt;
+  return c;
+}
+
+storage::timer_key callback_timer(const calls::call_log& c) {
+  return storage::timer_key{*c.scheduled_for, c.company_id, c.id, "callback"};
+}
+
+std::vector<storage::write_op> call_rows(const calls::call_log& before, const calls::call_log& after,
+                                         std::vector<storage::timer_key>& arm) {
+  std::vector<storage::write_op> ops;
+  bool had = before.awaiting_callback && before.scheduled_for;
+  bool has = after.awaiting_callback && after.scheduled_for;
+  bool moved = had && has && *before.scheduled_for != *after.scheduled_for;
+  if (had && (!has || moved))
+    ops.push_back({storage::cf::timers, true, storage::encode_timer(callback_timer(before)), {}, false});
+  if (has && (!had || moved)) {
+    arm.push_back(callback_timer(after));
+    ops.push_back({storage::cf::timers, false, storage::encode_timer(arm.back()), {}, false});
+  }
+  return ops;
+}
+
+namespace {
+
+using self_ptr = caf::stateful_actor<call_state>*;
+
+void apply_drafts(calls::call_log& c, const std::vector<event_draft>& drafts) {
+  for (auto& d : drafts)
+    if (d.entity == c.id)
+      calls::apply(c, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+}
+
+/// Takes the next write token for `after` (once written: arm, then run `after`).
+std::uint64_t reserve(self_ptr self, std::vector<storage::timer_key> arm, std::function<void(const error*)> after) {
+  auto& st = self->state;
+  auto token = ++st.submitted;
+  for (auto& k : arm)
+    st.to_arm.emplace_back(token, std::move(k));
+  st.waiting.push_back({token, std::move(after)});
+  return token;
+}
+
+/// Applies the drafts to the live state, journals them with the call's timer rows, and runs
+/// `after` once written.
+void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::function<void(const error*)> after) {
+  auto& st = self->state;
+  auto before = st.c;
+  apply_drafts(st.c, drafts);
+  std::vector<storage::timer_key> arm;
+  auto ops = call_rows(before, st.c, arm);
+  auto token = reserve(self, std::move(arm), std::move(after));
+  auto me = caf::actor_cast<caf::actor>(self);
+  storage::submission sub{std::move(drafts), std::move(ops), {}};
+  sub.done = [me, token](result<std::vector<event>> r) {
+    caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
+  };
+  e->journal->submit(std::move(sub));
+}
+
+void when_written(self_ptr self, std::function<void(const error*)> f) {
+  auto& st = self->state;
+  if (st.submitted == st.written)
+    f(nullptr);
+  else
+    st.waiting.push_back({st.submitted, std::move(f)});
+}
+
+void stop(self_ptr self, const caf::actor& registry) {
+  self->send(registry, ticket_stopped{self->state.c.id});
+  self->quit();
+}
+
+/// Answers `done` with the state once this write (or the ones before it) is written.
+std::function<void(const error*)> answer(self_ptr self, reply<calls::call_log> done) {
+  return [self, done = std::move(done)](const error* err) {
+    if (err)
+      done(*err);
+    else
+      done(self->state.c);
+  };
+}
+
+} // namespace
+
+caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::actor registry, std::string id) {
+  auto& st = self->state;
+  if (auto c = load_call(*e->db, id)) {
+    st.c = std::move(*c);
+    st.exists = true;
+  } else {
+    st.c.id = id;
+  }
+  auto origin = [self, e](const std::string& actor) {
+    return tickets::origin{self->state.c.company_id, actor, e->clk->wall_now()};
+  };
+  return {
+    [=](get_call& m) {
+      if (!self->state.exists)
+        return m.done(error{errc::not_found, "no call log " + m.id});
+      when_written(self, answer(self, std::move(m.done)));
+    },
+    [=](update_call& m) {
+      auto& st = self->state;
+      if (!st.exists)
+        return m.done(error{errc::not_found, "no call log " + m.id});
+      auto d = calls::decide_update(st.c, m.cmd, m.who, e->cfg.callbacks);
+      if (!d)
+        return m.done(d.take_error());
+      if (!d->escalate)
+        return commit(self, e, std::move(d->events), answer(self, std::move(m.done)));
+      // The last attempt failed: a ticket, linked both ways, written with the call's events.
+      auto before = st.c;
+      auto tid = e->new_ticket_id();
+      apply_drafts(st.c, d->events);
+      auto esc = calls::decide_escalate(st.c, tid, m.who);
+      apply_drafts(st.c, {esc});
+      d->events.push_back(std::move(esc));
+      std::vector<storage::timer_key> arm;
+      auto ops = call_rows(before, st.c, arm);
+      auto token = reserve(self, std::move(arm), answer(self, std::move(m.done)));
+      auto who = m.who;
+      who.actor = "system";
+      auto me = caf::actor_cast<caf::actor>(self);
+      self->send(registry, create_linked_ticket{calls::escalation_ticket(st.c), who, tid, std::move(d->events),
+                                                std::move(ops), [me, token](result<tickets::ticket> t) {
+                                                  auto outcome = t ? result<std::vector<event>>(std::vector<event>{})
+                                                                   : result<std::vector<event>>(t.err());
+                                                  caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(
+                                                                                        std::move(outcome))});
+                                                }});
+    },
+    [=](schedule_callback& m) {
+      if (!self->state.exists)
+        return m.done(error{errc::not_found, "no call log " + m.id});
+      auto d = calls::decide_callback(self->state.c, m.at, m.who);
+      if (!d)
+        return m.done(d.take_error());
+      commit(self, e, {std::move(d.value())}, answer(self, std::move(m.done)));
+    },
+    [=](assign_call& m) {
+      auto d = calls::decide_assign(self->state.c, m.rep, origin("system"));
+      if (!self->state.exists || !d) {
+        self->send(registry, call_assign_refused{m.id, m.rep});
+        return;
+      }
+      commit(self, e, {std::move(d.value())}, [self, registry, m](const error* err) {
+        if (err)
+          self->send(registry, call_assign_refused{m.id, m.rep});
+      });
+    },
+    [=](unassign_call& m) {
+      auto drafts = calls::decide_unassign(self->state.c, m.reason, origin("system"));
+      if (!drafts.empty())
+        commit(self, e, std::move(drafts), [](const error*) {});
+    },
+    [=](timer_due& m) {
+      if (m.key.kind != "callback" || !self->state.exists)
+        return;
+      auto& c = self->state.c;
+      if (!c.scheduled_for || *c.scheduled_for != m.key.due)
+        return;
+      auto drafts = calls::decide_callback_due(c, origin("system"));
+      if (!drafts.empty())
+        commit(self, e, std::move(drafts), [](const error*) {});
+    },
+    [=](persisted& p) {
+      auto& st = self->state;
+      const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
+      if (!err) {
+        st.written = p.token;
+        if (!p.outcome->value().empty())
+          st.c.last_seq = p.outcome->value().back().seq;
+        while (!st.to_arm.empty() && st.to_arm.front().first <= p.token) {
+          self->send(e->timers, arm_timer{st.to_arm.front().second});
+          st.to_arm.erase(st.to_arm.begin());
+        }
+        if (st.written == st.submitted)
+          self->send(registry, call_changed{std::make_shared<const calls::call_log>(st.c)});
+      }
+      auto waiting = std::move(st.waiting);
+      st.waiting.clear();
+      for (auto& w : waiting) {
+        if (err || w.token <= p.token)
+          w.run(err);
+        else
+          st.waiting.push_back(std::move(w));
+      }
+      if (err) // the state ran ahead of the log: drop it; the next message reloads it
+        return stop(self, registry);
+      if (st.written == st.submitted) {
+        if (st.passivating)
+          return stop(self, registry);
+        bool finished = st.c.st == calls::status::completed || st.c.escalated();
+        if (finished && !st.idle_sent) {
+          st.idle_sent = true;
+          self->send(registry, ticket_idle{st.c.id});
+        }
+      }
+    },
+    [=](passivate_atom) {
+      auto& st = self->state;
+      st.passivating = true;
+      if (st.written == st.submitted)
+        stop(self, registry);
+    },
+  };
+}
+
+} // namespace crm::actors

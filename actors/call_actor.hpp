@@ -1,0 +1,48 @@
+#pragma once
+// One actor per call log: holds the call's state and its callback timer, decides outcomes,
+// assignments and callbacks with the domain's decide functions, journals the events with their
+// timer rows, and answers only after the write. After each write it tells its registry the new
+// state (call_changed), from which the registry keeps its list of calls and tells the
+// dispatcher what changed.
+//
+// Calls are created by their registry (with the ticket of their NDR event, in one write); the
+// actor is spawned on the first message for the call, loading it from the log, and passivated
+// when idle, like a ticket's. The last failed attempt escalates: the actor asks its registry to
+// create the ticket with the call's own events in the same write, and waits for it.
+#include <caf/all.hpp>
+
+#include "actors/env.hpp"
+#include "actors/protocol.hpp"
+
+namespace crm::actors {
+
+/// Loads a call from the log. nullopt if unknown.
+std::optional<calls::call_log> load_call(const storage::store& db, const std::string& id);
+
+/// The timer row of a call's callback.
+storage::timer_key callback_timer(const calls::call_log& c);
+
+/// Timer rows that go with moving a call from `before` to `after`; `arm` receives the timer to
+/// keep in memory once written.
+std::vector<storage::write_op> call_rows(const calls::call_log& before, const calls::call_log& after,
+                                         std::vector<storage::timer_key>& arm);
+
+struct call_state {
+  calls::call_log c;
+  bool exists = false;
+  std::uint64_t submitted = 0;
+  std::uint64_t written = 0;
+  struct waiter {
+    std::uint64_t token;
+    std::function<void(const error*)> run;
+  };
+  std::vector<waiter> waiting;
+  std::vector<std::pair<std::uint64_t, storage::timer_key>> to_arm;
+  bool passivating = false;
+  bool idle_sent = false;
+  static inline const char* name = "call";
+};
+
+caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::actor registry, std::string id);
+
+} // namespace crm::actors
