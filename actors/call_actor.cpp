@@ -97,9 +97,13 @@ std::function<void(const error*)> answer(self_ptr self, reply<calls::call_log> d
 
 } // namespace
 
-caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::actor registry, std::string id) {
+caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::actor registry, std::string id,
+                         std::shared_ptr<const calls::call_log> known) {
   auto& st = self->state;
-  if (auto c = load_call(*e->db, id)) {
+  if (known) {
+    st.c = *known;
+    st.exists = true;
+  } else if (auto c = load_call(*e->db, id)) {
     st.c = std::move(*c);
     st.exists = true;
   } else {
@@ -205,8 +209,10 @@ caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::act
       if (st.written == st.submitted) {
         if (st.passivating)
           return stop(self, registry);
-        bool finished = st.c.st == calls::status::completed || st.c.escalated();
-        if (finished && !st.idle_sent) {
+        // Nothing in flight: the registry's copy is the whole call now, and it reactivates the
+        // actor from that copy at no cost. Passivate at once, so that thousands of calls that
+        // wait on people hold no actors.
+        if (!st.idle_sent) {
           st.idle_sent = true;
           self->send(registry, ticket_idle{st.c.id});
         }

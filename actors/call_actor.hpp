@@ -6,8 +6,8 @@
 // dispatcher what changed.
 //
 // Calls are created by their registry (with the ticket of their NDR event, in one write); the
-// actor is spawned on the first message for the call, loading it from the log, and passivated
-// when idle, like a ticket's. The last failed attempt escalates: the actor asks its registry to
+// actor is spawned on the first message for the call, from the registry's copy (or the log),
+// and passivated as soon as no write of its is in flight: between changes a call is only data. The last failed attempt escalates: the actor asks its registry to
 // create the ticket with the call's own events in the same write, and waits for it.
 #include <caf/all.hpp>
 
@@ -43,6 +43,9 @@ struct call_state {
   static inline const char* name = "call";
 };
 
-caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::actor registry, std::string id);
+/// `known`: the call as its registry last saw it written (no writes can be in flight while the
+/// call has no actor), so that activating it reads nothing; null: load it from the log.
+caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::actor registry, std::string id,
+                         std::shared_ptr<const calls::call_log> known);
 
 } // namespace crm::actors

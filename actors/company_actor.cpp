@@ -4,6 +4,7 @@
 
 #include "actors/call_actor.hpp"
 #include "actors/dispatcher.hpp"
+#include "actors/rep_actor.hpp"
 #include "actors/ticket_actor.hpp"
 #include "domain/paging.hpp"
 
@@ -18,8 +19,14 @@ using written_fn = std::function<void(const result<std::vector<event>>&)>;
 /// The actor of a ticket or a call, by the prefix of its id.
 caf::actor spawn_entity(self_ptr self, env* e, const std::string& id) {
   auto me = caf::actor_cast<caf::actor>(self);
-  if (id.compare(0, 5, "CALL-") == 0)
-    return self->system().spawn(call_actor, e, me, id);
+  if (id.compare(0, 5, "CALL-") == 0) {
+    std::shared_ptr<const calls::call_log> known;
+    if (auto it = self->state.calls.find(id); it != self->state.calls.end())
+      known = std::make_shared<const calls::call_log>(it->second);
+    return self->system().spawn(call_actor, e, me, id, std::move(known));
+  }
+  if (id.compare(0, 4, "REP-") == 0) // the roster may be ahead of the log: load from the log
+    return self->system().spawn(rep_actor, e, me, id, std::shared_ptr<const reps::rep>{});
   return self->system().spawn(ticket_actor, e, me, id);
 }
 
@@ -96,8 +103,8 @@ void start(self_ptr self, env* e, const tickets::create_cmd& cmd, const tickets:
   e->journal->submit(std::move(sub));
 }
 
-/// Journals events of reps and calls (already applied to the registry's state) with `ops`, and
-/// runs `after` once written or failed.
+/// Journals events of the company itself (its settings) with `ops`, and runs `after` once
+/// written or failed.
 void submit(self_ptr self, env* e, std::vector<event_draft> drafts, std::vector<storage::write_op> ops,
             written_fn after) {
   auto& st = self->state;
@@ -109,20 +116,6 @@ void submit(self_ptr self, env* e, std::vector<event_draft> drafts, std::vector<
     caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
   };
   e->journal->submit(std::move(sub));
-}
-
-template <class T, class Load>
-T load_entity(const storage::store& db, const std::string& id, const char* created, Load apply,
-              bool& found) {
-  T x;
-  found = false;
-  for (auto seq : db.entity_seqs(id)) {
-    if (auto ev = db.event_at(seq)) {
-      apply(x, *ev);
-      found = found || ev->type == created;
-    }
-  }
-  return x;
 }
 
 // -- reps -----------------------------------------------------------------------------------
@@ -195,32 +188,22 @@ void commit_rep(self_ptr self, env* e, const std::string& id, std::vector<event_
   auto before = r;
   for (auto& d : drafts)
     reps::apply(r, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+  // The roster sees the change at once, so the next command is checked against it; the
+  // rep's actor writes it (its registry copy is corrected by rep_changed if the write fails).
+  auto* prior = st.roster.find(id);
+  std::shared_ptr<const reps::rep> seed = prior ? std::make_shared<const reps::rep>(*prior) : nullptr;
   st.roster.put(r);
   tell_dispatcher_rep(self, r);
   bool was_on = existed && before.st == reps::status::active && before.avail != reps::availability::offline;
   bool is_on = r.st == reps::status::active && r.avail != reps::availability::offline;
-  submit(self, e, std::move(drafts), {}, [self, e, id, done = std::move(done)](const result<std::vector<event>>& w) {
-    auto& st = self->state;
-    if (!w.ok()) {
-      // The roster ran ahead of the log: take the rep back as the log has it.
-      bool found = false;
-      auto r = load_entity<reps::rep>(*e->db, id, "rep.created",
-                                      [](reps::rep& x, const event& ev) { reps::apply(x, ev); }, found);
-      if (found)
-        st.roster.put(std::move(r));
-      else
-        st.roster.erase(id);
-      return done(w.err());
-    }
-    auto* r = st.roster.find(id);
-    if (!r)
-      return done(no_rep(id));
-    auto copy = *r;
-    if (!w.value().empty())
-      copy.last_seq = w.value().back().seq;
-    st.roster.put(copy);
-    done(std::move(copy));
-  });
+  write_rep m{id, std::move(drafts), std::move(done)};
+  auto it = st.live.find(id);
+  if (it == st.live.end()) {
+    // Spawned from the rep as it was before this change (the roster already has the change).
+    auto a = self->system().spawn(rep_actor, e, caf::actor_cast<caf::actor>(self), id, std::move(seed));
+    st.live.emplace(id, company_state::resident{a, e->clk->steady_now(), false, {}});
+  }
+  route(self, e, id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
   // After the rep's own events, so the log reads in the order things happened.
   if (was_on && !is_on)
     release_work(self, e, id);
@@ -652,6 +635,24 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
 
     // -- calls --
     [=](dispatch_assign& a) { assign_work(self, e, a.batch); },
+    [=](rep_changed& c) {
+      auto& st = self->state;
+      if (!c.failed) {
+        // The write as it was: same events the roster applied; keep the roster's view (it may
+        // hold later changes on their way) but take the seq.
+        if (auto* r = st.roster.find(c.r->id)) {
+          auto copy = *r;
+          copy.last_seq = c.r->last_seq;
+          st.roster.put(std::move(copy));
+        }
+        return;
+      }
+      if (c.r->id.empty() || c.r->created_at == 0)
+        st.roster.erase(c.r->id);
+      else
+        st.roster.put(*c.r);
+      tell_dispatcher_rep(self, *c.r);
+    },
     [=](call_changed& c) {
       auto& st = self->state;
       auto& copy = st.calls[c.c->id];

@@ -1,13 +1,21 @@
 #pragma once
-// A company's registry: owns the company's ticket index (lists, filters, metrics), its NDR
-// idempotency map, its sales reps (the roster: the one writer of reps, since email uniqueness
-// and the reporting hierarchy are rules across reps), its call logs (the one writer of calls,
-// so that an assignment never races an outcome), its dispatcher, and the directory of its resident ticket actors. Creates tickets itself
-// (journals ticket.created and indexes the ticket once written): a new ticket starts
-// passivated, and its actor is activated on the first message for it. Routes every ticket
-// message to the one live actor of that ticket, loading it on demand; passivates idle and
-// closed ones. Messages for a ticket being created or whose actor is stopping are buffered,
-// so none is lost and there is never a second writer.
+// A company's registry: the router and the index of everything a company owns.
+//
+// - Tickets: creates them itself (journals ticket.created and indexes the ticket once written);
+//   a new ticket starts passivated, and its actor is activated on the first message for it.
+//   The index serves lists, filters, search and metrics.
+// - Calls: created with their NDR event's ticket, in one write; each has its own actor (spawned
+//   on demand from the registry's copy, passivated when nothing is in flight), which tells the
+//   registry each change written (call_changed). The copy serves lists and reads.
+// - Reps: the roster checks the rules that span reps (email unique, reportingTo a rep of the
+//   company, no cycles) and sees each change at once; the rep's own actor writes it.
+// - The dispatcher: an actor of its own, told every change that matters to it; its proposals
+//   come back here and go to the call's (or ticket's) actor.
+// - NDR idempotency, the shipments' entities (timeline), the dispatcher settings.
+//
+// Every message for a ticket, call or rep goes to its one live actor (loaded on demand);
+// messages for one being created or stopping are buffered, so none is lost and there is never
+// a second writer.
 #include <caf/all.hpp>
 
 #include <memory>

@@ -170,6 +170,20 @@ struct timeline_query {
   reply<std::vector<event>> done;
 };
 
+/// Registry -> rep actor: events the registry decided for this rep (it checks the rules that
+/// span reps); the rep's actor applies and writes them.
+struct write_rep {
+  std::string id;
+  std::vector<event_draft> drafts;
+  reply<reps::rep> done;
+};
+/// Rep actor -> registry, after a write: the rep as written (`failed`: as the log has it, after
+/// a write that failed).
+struct rep_changed {
+  std::shared_ptr<const reps::rep> r;
+  bool failed = false;
+};
+
 /// Registry -> call actor: the dispatcher picked `rep` for this call.
 struct assign_call {
   std::string id;
@@ -327,6 +341,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::update_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::schedule_callback)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::shipment_timeline)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::timeline_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::write_rep)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::rep_changed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::assign_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::unassign_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::call_changed)

@@ -1,0 +1,87 @@
+#include "actors/rep_actor.hpp"
+
+namespace crm::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<rep_state>*;
+
+/// The rep as the log has it (after a failed write).
+reps::rep load_rep(const storage::store& db, const std::string& id) {
+  reps::rep r;
+  for (auto seq : db.entity_seqs(id))
+    if (auto ev = db.event_at(seq))
+      reps::apply(r, *ev);
+  return r;
+}
+
+} // namespace
+
+caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor registry, std::string id,
+                        std::shared_ptr<const reps::rep> known) {
+  if (known) {
+    self->state.r = *known;
+  } else {
+    self->state.r = load_rep(*e->db, id); // a rep not written yet loads as nothing
+    self->state.r.id = id;
+  }
+  return {
+    [=](write_rep& m) {
+      auto& st = self->state;
+      for (auto& d : m.drafts)
+        reps::apply(st.r, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+      auto token = ++st.submitted;
+      st.waiting.emplace_back(token, std::move(m.done));
+      auto me = caf::actor_cast<caf::actor>(self);
+      storage::submission sub{std::move(m.drafts), {}, {}};
+      sub.done = [me, token](result<std::vector<event>> r) {
+        caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
+      };
+      e->journal->submit(std::move(sub));
+    },
+    [=](persisted& p) {
+      auto& st = self->state;
+      const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
+      if (err) {
+        st.r = load_rep(*e->db, st.r.id); // the state ran ahead of the log
+        st.written = st.submitted;
+      } else {
+        st.written = p.token;
+        if (!p.outcome->value().empty())
+          st.r.last_seq = p.outcome->value().back().seq;
+      }
+      if (st.written == st.submitted)
+        self->send(registry, rep_changed{std::make_shared<const reps::rep>(st.r), err != nullptr});
+      auto waiting = std::move(st.waiting);
+      st.waiting.clear();
+      for (auto& [token, done] : waiting) {
+        if (err)
+          done(*err);
+        else if (token <= p.token)
+          done(st.r);
+        else
+          st.waiting.emplace_back(token, std::move(done));
+      }
+      if (st.written == st.submitted) {
+        if (st.passivating) {
+          self->send(registry, ticket_stopped{st.r.id});
+          return self->quit();
+        }
+        if (!st.idle_sent) {
+          st.idle_sent = true;
+          self->send(registry, ticket_idle{st.r.id});
+        }
+      }
+    },
+    [=](passivate_atom) {
+      auto& st = self->state;
+      st.passivating = true;
+      if (st.written == st.submitted) {
+        self->send(registry, ticket_stopped{st.r.id});
+        self->quit();
+      }
+    },
+  };
+}
+
+} // namespace crm::actors

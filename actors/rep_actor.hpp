@@ -1,0 +1,32 @@
+#pragma once
+// One actor per sales rep: holds the rep's state and is the one writer of its events.
+//
+// The rules that span reps (email unique in the company, `reportingTo` a rep of the company,
+// no reporting cycles) need every rep in view, so the company registry decides each change
+// against its roster (the reps as last written plus the changes on their way) and hands the
+// events to the rep's actor, which applies and writes them and answers once written. After a
+// write it tells the registry the rep as written (rep_changed). Like a call, a rep's actor is
+// spawned on demand from the registry's copy and passivated once nothing is in flight.
+#include <caf/all.hpp>
+
+#include "actors/env.hpp"
+#include "actors/protocol.hpp"
+
+namespace crm::actors {
+
+struct rep_state {
+  reps::rep r;
+  std::uint64_t submitted = 0;
+  std::uint64_t written = 0;
+  std::vector<std::pair<std::uint64_t, reply<reps::rep>>> waiting;
+  bool passivating = false;
+  bool idle_sent = false;
+  static inline const char* name = "rep";
+};
+
+/// `known`: the rep as last written, when the registry knows it exactly (no write in flight);
+/// null: load it from the log (a new rep loads as nothing).
+caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor registry, std::string id,
+                        std::shared_ptr<const reps::rep> known);
+
+} // namespace crm::actors
