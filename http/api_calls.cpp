@@ -141,14 +141,13 @@ void add_call_routes(router& r) {
                                        if (!evs)
                                          return reply(evs.err());
                                        reply(json_later(200, [evs = std::move(evs.value())] {
-                                         std::string out = "{\"events\":[";
-                                         for (std::size_t i = 0; i < evs.size(); ++i) {
-                                           if (i)
-                                             out += ',';
-                                           out += event_to_json(evs[i]);
-                                         }
-                                         out += "]}";
-                                         return out;
+                                         return json::object([&](json::writer& w) {
+                                           w.Key("events");
+                                           w.StartArray();
+                                           for (auto& ev : evs)
+                                             json::raw(w, event_to_json(ev));
+                                           w.EndArray();
+                                         });
                                        }));
                                      }});
   });
