@@ -48,8 +48,9 @@ void route(self_ptr self, env* e, const std::string& id, deliver_fn deliver) {
 }
 
 bool known(self_ptr self, const std::string& id) {
-  return self->state.index.contains(id) || self->state.calls.count(id) != 0
-         || self->state.live.count(id) != 0;
+  auto& st = self->state;
+  return st.index.contains(id) || st.calls.count(id) != 0 || st.roster.find(id) != nullptr
+         || st.live.count(id) != 0;
 }
 
 void passivate(self_ptr self, const std::string& id) {
@@ -103,8 +104,8 @@ void start(self_ptr self, env* e, const tickets::create_cmd& cmd, const tickets:
   e->journal->submit(std::move(sub));
 }
 
-/// Journals events of the company itself (its settings) with `ops`, and runs `after` once
-/// written or failed.
+/// Journals events the registry writes itself (its settings; the assignment of a call that has
+/// no actor) with `ops`, and runs `after` once written or failed.
 void submit(self_ptr self, env* e, std::vector<event_draft> drafts, std::vector<storage::write_op> ops,
             written_fn after) {
   auto& st = self->state;
@@ -291,6 +292,41 @@ void offer_ticket(self_ptr self, env* e, const dispatch::assignment& a) {
   route(self, e, a.work, [self, m = std::move(m)](const caf::actor& x) { self->send(x, m); });
 }
 
+/// Assigns a call that has no actor: with nothing in flight the registry's copy is the whole
+/// call, so the registry writes call.assigned itself, holding messages for the call (as while a
+/// ticket is created) until it is written. Spares an actor's activation per assignment, the
+/// common case under load.
+void assign_passivated(self_ptr self, env* e, const calls::call_log& c, const std::string& rep) {
+  auto& st = self->state;
+  auto d = calls::decide_assign(c, rep, {st.company, "system", e->clk->wall_now()});
+  if (!d) {
+    self->send(st.dispatcher, dispatch_release{rep});
+    return;
+  }
+  auto id = c.id;
+  st.live.emplace(id, company_state::resident{nullptr, e->clk->steady_now(), false, {}});
+  submit(self, e, {std::move(d.value())}, {}, [self, e, id, rep](const result<std::vector<event>>& w) {
+    auto& st = self->state;
+    auto& copy = st.calls[id];
+    if (w.ok()) {
+      for (auto& ev : w.value())
+        calls::apply(copy, ev); // the dispatcher counted it already: nothing to tell it
+    } else {
+      self->send(st.dispatcher, dispatch_release{rep});
+      if (copy.assignable())
+        self->send(st.dispatcher, dispatch_work{copy.id, copy.territory});
+    }
+    // What came for the call meanwhile goes to its actor now.
+    auto it = st.live.find(id);
+    if (it == st.live.end())
+      return;
+    auto buffer = std::move(it->second.buffer);
+    st.live.erase(it);
+    for (auto& deliver : buffer)
+      route(self, e, id, std::move(deliver));
+  });
+}
+
 /// The dispatcher's proposals: handed to the calls' actors (and tickets'), which write them or
 /// refuse them when the call changed meanwhile.
 void assign_work(self_ptr self, env* e, std::vector<dispatch::assignment>& batch) {
@@ -309,7 +345,11 @@ void assign_work(self_ptr self, env* e, std::vector<dispatch::assignment>& batch
         self->send(st.dispatcher, dispatch_work{it->second.id, it->second.territory});
       continue;
     }
-    route(self, e, a.work, [self, m = assign_call{a.work, a.rep}](const caf::actor& x) { self->send(x, m); });
+    if (st.live.count(a.work)) {
+      route(self, e, a.work, [self, m = assign_call{a.work, a.rep}](const caf::actor& x) { self->send(x, m); });
+      continue;
+    }
+    assign_passivated(self, e, it->second, a.rep);
   }
 }
 

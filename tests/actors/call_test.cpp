@@ -229,6 +229,42 @@ TEST_F(calls_flow, calls_wait_for_a_rep_and_survive_a_restart_unassigned_or_assi
   ASSERT_TRUE(assigned_to(second, other)); // no rep of its territory: anyone available
 }
 
+TEST_F(calls_flow, back_to_back_rep_changes_all_land_while_its_actor_comes_and_goes) {
+  auto r = rep("a@x.in");
+  // Each change activates the rep's actor, which passivates once its write is done: changes
+  // that arrive while it stops wait for the next one, and none is lost.
+  // One after another (each sent when the last is answered, as a client would), and then a
+  // burst without waiting.
+  for (int i = 0; i < 30; ++i) {
+    reps::update_cmd u;
+    u.availability = i % 2 ? "busy" : "available";
+    u.territory = "T" + std::to_string(i);
+    awaited<reps::rep> a;
+    caf::anon_send(rt->company("acme"), update_rep{r, u, who(), a.cb()});
+    auto got = a.get();
+    ASSERT_TRUE(got.ok()) << i << ": " << got.err().message;
+  }
+  std::vector<awaited<reps::rep>> answers(30);
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    reps::update_cmd u;
+    u.availability = i % 2 ? "busy" : "available";
+    u.territory = "T" + std::to_string(30 + i);
+    caf::anon_send(rt->company("acme"), update_rep{r, u, who(), answers[i].cb()});
+  }
+  for (auto& a : answers) {
+    auto got = a.get();
+    ASSERT_TRUE(got.ok()) << got.err().message;
+  }
+  restart();
+  awaited<rep_view> v;
+  caf::anon_send(rt->company("acme"), get_rep{r, false, v.cb()});
+  auto got = v.get();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->r.territory, "T59");
+  EXPECT_EQ(got->r.avail, reps::availability::busy);
+  EXPECT_EQ(count(r, "rep.updated"), 60u);
+}
+
 TEST_F(calls_flow, tickets_go_by_skill_where_the_company_turns_it_on_and_share_capacity_with_calls) {
   auto make_rep = [&](const char* email, std::vector<std::string> skills) {
     reps::create_cmd c;
