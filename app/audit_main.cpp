@@ -132,6 +132,16 @@ int replay(const std::string& dir, const std::string& until) {
   for (auto* r : rs_sorted)
     reps::write_json(w, *r);
   w.EndArray();
+  std::vector<const calls::call_log*> cs;
+  for (auto& [id, c] : rs.calls)
+    if (!c.id.empty())
+      cs.push_back(&c);
+  std::sort(cs.begin(), cs.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  w.Key("callLogs");
+  w.StartArray();
+  for (auto* c : cs)
+    calls::write_json(w, *c);
+  w.EndArray();
   w.EndObject();
   std::cout << std::string_view(sb.GetString(), sb.GetSize()) << "\n";
   return bad ? 1 : 0;

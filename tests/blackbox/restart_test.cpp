@@ -230,9 +230,14 @@ TEST(restart, replay_from_the_log_alone_equals_the_live_state) {
   call(s->port(), "POST", "/api/v1/support/tickets/" + ids[1] + "/notes", R"({"note":"hello","type":"customer"})");
   call(s->port(), "PUT", "/api/v1/support/tickets/" + ids[2], R"({"status":"closed"})");
   call(s->port(), "POST", "/api/v1/ndr/events", R"({"ndrEventId":"N-1","attempt":2})");
+  auto call_id = call(s->port(), "POST", "/api/v1/ndr/events", R"({"ndrEventId":"N-2","action":"call"})").str("callLogId");
+  ASSERT_EQ(call(s->port(), "PUT", "/api/v1/crm/call-logs/" + call_id,
+                 R"({"status":"no-answer","ivrResponses":[{"question":"q","answer":"a"}]})").status,
+            200);
   std::map<std::string, std::string> live;
   for (auto& id : ids)
     live[id] = call(s->port(), "GET", "/api/v1/support/tickets/" + id).body;
+  auto live_call = call(s->port(), "GET", "/api/v1/crm/call-logs/" + call_id).body;
   std::map<std::string, std::string> live_reps;
   for (auto& id : {boss, rep})
     live_reps[id] = call(s->port(), "GET", "/api/v1/crm/sales-reps/" + id).body;
@@ -242,7 +247,7 @@ TEST(restart, replay_from_the_log_alone_equals_the_live_state) {
   simdjson::dom::parser p;
   simdjson::dom::array tickets;
   ASSERT_FALSE(p.parse(out).get_object()["tickets"].get(tickets)) << out;
-  EXPECT_EQ(tickets.size(), 7u);
+  EXPECT_EQ(tickets.size(), 8u);
   for (auto t : tickets) {
     std::string_view id;
     ASSERT_FALSE(t["ticketId"].get(id));
@@ -250,6 +255,10 @@ TEST(restart, replay_from_the_log_alone_equals_the_live_state) {
       EXPECT_EQ(simdjson::minify(t), live[std::string(id)]) << id;
     }
   }
+  simdjson::dom::array call_logs;
+  ASSERT_FALSE(p.parse(out).get_object()["callLogs"].get(call_logs)) << out;
+  ASSERT_EQ(call_logs.size(), 1u);
+  EXPECT_EQ(simdjson::minify(call_logs.at(0)), live_call);
   simdjson::dom::array reps;
   ASSERT_FALSE(p.parse(out).get_object()["reps"].get(reps)) << out;
   ASSERT_EQ(reps.size(), 2u);
@@ -265,6 +274,7 @@ TEST(restart, replay_from_the_log_alone_equals_the_live_state) {
     EXPECT_EQ(call(s->port(), "GET", "/api/v1/support/tickets/" + id).body, body);
   for (auto& [id, body] : live_reps)
     EXPECT_EQ(call(s->port(), "GET", "/api/v1/crm/sales-reps/" + id).body, body);
+  EXPECT_EQ(call(s->port(), "GET", "/api/v1/crm/call-logs/" + call_id).body, live_call);
   // --until: before anything happened there was nothing.
   ASSERT_EQ(testing::run_command({testing::binary("crm-audit"), "replay", "--data-dir", n.data(), "--until",
                                   "2000-01-01T00:00:00Z"}, out), 0);
