@@ -216,6 +216,25 @@ error no_call(const std::string& id) {
   return error{errc::not_found, "no call log " + id};
 }
 
+/// Stores a call as written, keeping the calls' indexes in step. Returns the stored call.
+const calls::call_log& put_call(company_state& st, calls::call_log c) {
+  auto it = st.calls.find(c.id);
+  if (it == st.calls.end()) {
+    it = st.calls.emplace(c.id, std::move(c)).first;
+    st.calls_by_created.emplace(std::make_pair(it->second.created_at, tickets::id_number(it->first)), &it->second);
+  } else {
+    if (it->second.assigned_to != c.assigned_to && !it->second.assigned_to.empty()) {
+      auto r = st.calls_by_rep.find(it->second.assigned_to);
+      if (r != st.calls_by_rep.end() && (r->second.erase(it->first), r->second.empty()))
+        st.calls_by_rep.erase(r);
+    }
+    it->second = std::move(c);
+  }
+  if (!it->second.assigned_to.empty())
+    st.calls_by_rep[it->second.assigned_to].insert(it->first);
+  return it->second;
+}
+
 /// Tells the dispatcher what a call's change means for it (capacity, its queue).
 void call_moved(self_ptr self, const calls::call_log& before, const calls::call_log& after) {
   auto& st = self->state;
@@ -240,9 +259,10 @@ void forward_call(self_ptr self, env* e, Msg& m) {
 void release_work(self_ptr self, env* e, const std::string& rep_id) {
   auto& st = self->state;
   tickets::origin o{st.company, "system", e->clk->wall_now()};
-  for (auto& [id, c] : st.calls)
-    if (c.assigned_to == rep_id && c.st == calls::status::pending)
-      route(self, e, id, [self, m = unassign_call{id, "rep unavailable"}](const caf::actor& a) { self->send(a, m); });
+  if (auto mine = st.calls_by_rep.find(rep_id); mine != st.calls_by_rep.end())
+    for (auto& id : mine->second)
+      if (st.calls.at(id).st == calls::status::pending)
+        route(self, e, id, [self, m = unassign_call{id, "rep unavailable"}](const caf::actor& a) { self->send(a, m); });
   auto* r = st.roster.find(rep_id);
   if (!r || r->st != reps::status::inactive)
     return;
@@ -307,10 +327,11 @@ void assign_passivated(self_ptr self, env* e, const calls::call_log& c, const st
   st.live.emplace(id, company_state::resident{nullptr, e->clk->steady_now(), false, {}});
   submit(self, e, {std::move(d.value())}, {}, [self, e, id, rep](const result<std::vector<event>>& w) {
     auto& st = self->state;
-    auto& copy = st.calls[id];
+    auto copy = st.calls.at(id);
     if (w.ok()) {
       for (auto& ev : w.value())
         calls::apply(copy, ev); // the dispatcher counted it already: nothing to tell it
+      put_call(st, std::move(copy));
     } else {
       self->send(st.dispatcher, dispatch_release{rep});
       if (copy.assignable())
@@ -392,23 +413,43 @@ call_page list_of(const company_state& st, const calls::list_query& q) {
     return want.empty() || std::find(want.begin(), want.end(), v) != want.end()
            || (v.empty() && std::find(want.begin(), want.end(), "null") != want.end());
   };
+  auto keep = [&](const calls::call_log& c) {
+    return match(q.status, calls::to_string(c.st)) && match(q.assigned_to, c.assigned_to)
+           && match(q.shipment_id, c.shipment_id);
+  };
+  call_page out;
+  out.page = q.page;
+  out.limit = q.limit;
+  auto from = static_cast<std::size_t>(q.page - 1) * static_cast<std::size_t>(q.limit);
+  auto to = from + static_cast<std::size_t>(q.limit);
+  if (q.sort_by == "createdAt") {
+    // Already in order: count the matches, keep the page's.
+    auto visit = [&](const calls::call_log* c) {
+      if (!keep(*c))
+        return;
+      if (out.total >= from && out.total < to)
+        out.items.push_back(*c);
+      ++out.total;
+    };
+    if (q.descending)
+      for (auto it = st.calls_by_created.rbegin(); it != st.calls_by_created.rend(); ++it)
+        visit(it->second);
+    else
+      for (auto& [k, c] : st.calls_by_created)
+        visit(c);
+    return out;
+  }
   std::vector<const calls::call_log*> hits;
-  for (auto& [id, c] : st.calls)
-    if (!c.id.empty() && match(q.status, calls::to_string(c.st)) && match(q.assigned_to, c.assigned_to)
-        && match(q.shipment_id, c.shipment_id))
-      hits.push_back(&c);
-  auto less = [&](const calls::call_log* a, const calls::call_log* b) {
-    auto ka = q.sort_by == "updatedAt" ? a->updated_at : a->created_at;
-    auto kb = q.sort_by == "updatedAt" ? b->updated_at : b->created_at;
-    if (ka != kb)
-      return ka < kb;
+  for (auto& [k, c] : st.calls_by_created)
+    if (keep(*c))
+      hits.push_back(c);
+  auto less = [](const calls::call_log* a, const calls::call_log* b) {
+    if (a->updated_at != b->updated_at)
+      return a->updated_at < b->updated_at;
     return tickets::id_number(a->id) < tickets::id_number(b->id);
   };
   std::sort(hits.begin(), hits.end(), [&](auto* a, auto* b) { return q.descending ? less(b, a) : less(a, b); });
-  call_page out;
   out.total = hits.size();
-  out.page = q.page;
-  out.limit = q.limit;
   out.items = page_of(hits, q.page, q.limit);
   return out;
 }
@@ -435,7 +476,8 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
     st.index = std::move(seed->index);
     st.ndr = std::move(seed->ndr);
     st.roster = std::move(seed->roster);
-    st.calls = std::move(seed->calls);
+    for (auto& [id, c] : seed->calls)
+      put_call(st, std::move(c));
     st.shipments = std::move(seed->shipments);
     st.assign_tickets = seed->assign_tickets;
   }
@@ -581,7 +623,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
           calls::apply(c, ev);
           note_shipment(self, c.shipment_id, c.id);
           call_moved(self, calls::call_log{}, c);
-          st.calls.emplace(c.id, std::move(c));
+          put_call(st, std::move(c));
         }
       }
       ticket_moved(self, nullptr, made.t);
@@ -695,9 +737,9 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
     },
     [=](call_changed& c) {
       auto& st = self->state;
-      auto& copy = st.calls[c.c->id];
-      call_moved(self, copy, *c.c);
-      copy = *c.c;
+      auto it = st.calls.find(c.c->id);
+      call_moved(self, it != st.calls.end() ? it->second : calls::call_log{}, *c.c);
+      put_call(st, *c.c);
     },
     [=](call_assign_refused& r) {
       auto& st = self->state;

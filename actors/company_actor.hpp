@@ -18,7 +18,9 @@
 // a second writer.
 #include <caf/all.hpp>
 
+#include <map>
 #include <memory>
+#include <unordered_set>
 #include <unordered_map>
 
 #include "actors/env.hpp"
@@ -60,7 +62,11 @@ struct company_state {
   std::unordered_map<std::string, resident> live;
   std::unordered_map<std::string, creation> creating;
   reps::roster roster;
-  std::unordered_map<std::string, calls::call_log> calls;
+  std::unordered_map<std::string, calls::call_log> calls; // as last written; change via put_call
+  /// The calls by (createdAt, number), for lists in their default order without sorting.
+  std::map<std::pair<millis, std::uint64_t>, const calls::call_log*> calls_by_created;
+  /// rep -> the calls assigned to it (any status), for handing work back.
+  std::unordered_map<std::string, std::unordered_set<std::string>> calls_by_rep;
   std::unordered_map<std::string, std::vector<std::string>> shipments; // shipmentId -> entity ids
   caf::actor dispatcher;
   bool assign_tickets = false; // the dispatcher assigns unassigned tickets by skill

@@ -72,6 +72,34 @@ TEST_F(call_logs, an_ndr_call_creates_a_call_log_that_the_dispatcher_assigns) {
   EXPECT_EQ(as(agent, "GET", calls + "?colour=red").status, 400);
 }
 
+TEST_F(call_logs, lists_page_and_sort) {
+  auto admin = key(company(), "admin");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(ndr_call(admin, "N-" + std::to_string(i), "SHP-" + std::to_string(i)).second);
+  auto ids_of = [&](const std::string& query) {
+    std::vector<std::string> out;
+    simdjson::dom::array items;
+    auto r = as(admin, "GET", calls + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (!r.json()["callLogs"].get(items))
+      for (auto c : items)
+        out.emplace_back(c["id"].get_string().value());
+    return out;
+  };
+  EXPECT_EQ(ids_of("?limit=2"), (std::vector<std::string>{ids[2], ids[1]})); // -createdAt
+  EXPECT_EQ(ids_of("?limit=2&page=2"), std::vector<std::string>{ids[0]});
+  EXPECT_EQ(ids_of("?sortBy=createdAt&limit=1"), std::vector<std::string>{ids[0]});
+  EXPECT_EQ(ids_of("?limit=2&page=3"), std::vector<std::string>{});
+  ASSERT_EQ(as(admin, "PUT", calls + "/" + ids[0], R"({"status":"in-progress"})").status, 200);
+  EXPECT_EQ(ids_of("?sortBy=-updatedAt").size(), 3u); // the same millisecond may tie; order by id then
+  EXPECT_EQ(ids_of("?status=in-progress"), std::vector<std::string>{ids[0]});
+  auto page = as(admin, "GET", calls + "?limit=2");
+  EXPECT_EQ(page.json()["total"].get_int64().value(), 3);
+  EXPECT_EQ(page.json()["pages"].get_int64().value(), 2);
+  EXPECT_EQ(as(admin, "GET", calls + "?sortBy=attempts").status, 422);
+}
+
 TEST_F(call_logs, outcomes_follow_the_workflow) {
   auto admin = key(company(), "admin");
   auto agent = key(company(), "agent");
