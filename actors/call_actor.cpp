@@ -45,16 +45,6 @@ void apply_drafts(calls::call_log& c, const std::vector<event_draft>& drafts) {
       calls::apply(c, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
 }
 
-/// Takes the next write token for `after` (once written: arm, then run `after`).
-std::uint64_t reserve(self_ptr self, std::vector<storage::timer_key> arm, std::function<void(const error*)> after) {
-  auto& st = self->state;
-  auto token = ++st.submitted;
-  for (auto& k : arm)
-    st.to_arm.emplace_back(token, std::move(k));
-  st.waiting.push_back({token, std::move(after)});
-  return token;
-}
-
 /// Applies the drafts to the live state, journals them with the call's timer rows, and runs
 /// `after` once written.
 void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::function<void(const error*)> after) {
@@ -63,21 +53,13 @@ void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::functio
   apply_drafts(st.c, drafts);
   std::vector<storage::timer_key> arm;
   auto ops = call_rows(before, st.c, arm);
-  auto token = reserve(self, std::move(arm), std::move(after));
+  auto token = st.writes.reserve(std::move(after), std::move(arm));
   auto me = caf::actor_cast<caf::actor>(self);
   storage::submission sub{std::move(drafts), std::move(ops), {}};
   sub.done = [me, token](result<std::vector<event>> r) {
     caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
   };
   e->journal->submit(std::move(sub));
-}
-
-void when_written(self_ptr self, std::function<void(const error*)> f) {
-  auto& st = self->state;
-  if (st.submitted == st.written)
-    f(nullptr);
-  else
-    st.waiting.push_back({st.submitted, std::move(f)});
 }
 
 void stop(self_ptr self, const caf::actor& registry) {
@@ -116,7 +98,7 @@ caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::act
     [=](get_call& m) {
       if (!self->state.exists)
         return m.done(error{errc::not_found, "no call log " + m.id});
-      when_written(self, answer(self, std::move(m.done)));
+      self->state.writes.when_written(answer(self, std::move(m.done)));
     },
     [=](update_call& m) {
       auto& st = self->state;
@@ -136,7 +118,7 @@ caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::act
       d->events.push_back(std::move(esc));
       std::vector<storage::timer_key> arm;
       auto ops = call_rows(before, st.c, arm);
-      auto token = reserve(self, std::move(arm), answer(self, std::move(m.done)));
+      auto token = st.writes.reserve(answer(self, std::move(m.done)), std::move(arm));
       auto who = m.who;
       who.actor = "system";
       auto me = caf::actor_cast<caf::actor>(self);
@@ -186,27 +168,17 @@ caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::act
       auto& st = self->state;
       const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
       if (!err) {
-        st.written = p.token;
+        for (auto& k : st.writes.mark_written(p.token))
+          self->send(e->timers, arm_timer{std::move(k)});
         if (!p.outcome->value().empty())
           st.c.last_seq = p.outcome->value().back().seq;
-        while (!st.to_arm.empty() && st.to_arm.front().first <= p.token) {
-          self->send(e->timers, arm_timer{st.to_arm.front().second});
-          st.to_arm.erase(st.to_arm.begin());
-        }
-        if (st.written == st.submitted)
+        if (st.writes.idle()) // before the answers: a client's next read sees the registry's copy
           self->send(registry, call_changed{std::make_shared<const calls::call_log>(st.c)});
       }
-      auto waiting = std::move(st.waiting);
-      st.waiting.clear();
-      for (auto& w : waiting) {
-        if (err || w.token <= p.token)
-          w.run(err);
-        else
-          st.waiting.push_back(std::move(w));
-      }
+      st.writes.settle(p.token, err);
       if (err) // the state ran ahead of the log: drop it; the next message reloads it
         return stop(self, registry);
-      if (st.written == st.submitted) {
+      if (st.writes.idle()) {
         if (st.passivating)
           return stop(self, registry);
         // Nothing in flight: the registry's copy is the whole call now, and it reactivates the
@@ -221,7 +193,7 @@ caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::act
     [=](passivate_atom) {
       auto& st = self->state;
       st.passivating = true;
-      if (st.written == st.submitted)
+      if (st.writes.idle())
         stop(self, registry);
     },
   };

@@ -13,6 +13,7 @@
 
 #include "actors/env.hpp"
 #include "actors/protocol.hpp"
+#include "actors/write_tracker.hpp"
 
 namespace crm::actors {
 
@@ -30,14 +31,7 @@ std::vector<storage::write_op> call_rows(const calls::call_log& before, const ca
 struct call_state {
   calls::call_log c;
   bool exists = false;
-  std::uint64_t submitted = 0;
-  std::uint64_t written = 0;
-  struct waiter {
-    std::uint64_t token;
-    std::function<void(const error*)> run;
-  };
-  std::vector<waiter> waiting;
-  std::vector<std::pair<std::uint64_t, storage::timer_key>> to_arm;
+  write_tracker writes;
   bool passivating = false;
   bool idle_sent = false;
   static inline const char* name = "call";

@@ -30,8 +30,12 @@ caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor
       auto& st = self->state;
       for (auto& d : m.drafts)
         reps::apply(st.r, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
-      auto token = ++st.submitted;
-      st.waiting.emplace_back(token, std::move(m.done));
+      auto token = st.writes.reserve([self, done = std::move(m.done)](const error* err) {
+        if (err)
+          done(*err);
+        else
+          done(self->state.r);
+      });
       auto me = caf::actor_cast<caf::actor>(self);
       storage::submission sub{std::move(m.drafts), {}, {}};
       sub.done = [me, token](result<std::vector<event>> r) {
@@ -44,25 +48,15 @@ caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor
       const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
       if (err) {
         st.r = load_rep(*e->db, st.r.id); // the state ran ahead of the log
-        st.written = st.submitted;
       } else {
-        st.written = p.token;
+        st.writes.mark_written(p.token);
         if (!p.outcome->value().empty())
           st.r.last_seq = p.outcome->value().back().seq;
       }
-      if (st.written == st.submitted)
+      if (err || st.writes.idle())
         self->send(registry, rep_changed{std::make_shared<const reps::rep>(st.r), err != nullptr});
-      auto waiting = std::move(st.waiting);
-      st.waiting.clear();
-      for (auto& [token, done] : waiting) {
-        if (err)
-          done(*err);
-        else if (token <= p.token)
-          done(st.r);
-        else
-          st.waiting.emplace_back(token, std::move(done));
-      }
-      if (st.written == st.submitted) {
+      st.writes.settle(p.token, err);
+      if (st.writes.idle()) {
         if (st.passivating) {
           self->send(registry, ticket_stopped{st.r.id});
           return self->quit();
@@ -76,7 +70,7 @@ caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor
     [=](passivate_atom) {
       auto& st = self->state;
       st.passivating = true;
-      if (st.written == st.submitted) {
+      if (st.writes.idle()) {
         self->send(registry, ticket_stopped{st.r.id});
         self->quit();
       }

@@ -11,14 +11,13 @@
 
 #include "actors/env.hpp"
 #include "actors/protocol.hpp"
+#include "actors/write_tracker.hpp"
 
 namespace crm::actors {
 
 struct rep_state {
   reps::rep r;
-  std::uint64_t submitted = 0;
-  std::uint64_t written = 0;
-  std::vector<std::pair<std::uint64_t, reply<reps::rep>>> waiting;
+  write_tracker writes;
   bool passivating = false;
   bool idle_sent = false;
   static inline const char* name = "rep";

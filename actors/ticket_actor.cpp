@@ -65,25 +65,16 @@ void commit(self_ptr self, env* e, caf::actor registry, std::vector<event_draft>
   for (auto& d : drafts)
     n += d.entity == st.t.id ? 1 : 0;
   auto ops = ticket_rows(before ? &*before : nullptr, st.t, n, e->cfg.snapshot_every, arm);
-  auto token = ++st.submitted;
+  std::vector<storage::timer_key> to_arm;
   if (arm)
-    st.to_arm.emplace_back(token, *arm);
-  st.waiting.push_back({token, std::move(after)});
+    to_arm.push_back(*arm);
+  auto token = st.writes.reserve(std::move(after), std::move(to_arm));
   auto me = caf::actor_cast<caf::actor>(self);
   storage::submission sub{std::move(drafts), std::move(ops), {}};
   sub.done = [me, token](result<std::vector<event>> r) {
     caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
   };
   e->journal->submit(std::move(sub));
-}
-
-/// Runs `f` with the current state once every write submitted so far is done.
-void when_written(self_ptr self, std::function<void(const error*)> f) {
-  auto& st = self->state;
-  if (st.submitted == st.written)
-    f(nullptr);
-  else
-    st.waiting.push_back({st.submitted, std::move(f)});
 }
 
 void stop(self_ptr self, caf::actor registry) {
@@ -109,7 +100,7 @@ caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, caf:
       if (!self->state.exists)
         return m.done(error{errc::not_found, "no ticket " + m.id});
       auto snapshot = self->state.t;
-      when_written(self, [done = std::move(m.done), snapshot](const error* err) {
+      self->state.writes.when_written([done = std::move(m.done), snapshot](const error* err) {
         if (err)
           done(*err);
         else
@@ -121,7 +112,7 @@ caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, caf:
       if (!drafts)
         return m.done(drafts.take_error());
       if (drafts->empty())
-        return when_written(self, [done = std::move(m.done), self](const error* err) {
+        return self->state.writes.when_written([done = std::move(m.done), self](const error* err) {
           if (err)
             done(*err);
           else
@@ -160,29 +151,19 @@ caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, caf:
       auto& st = self->state;
       const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
       if (!err) {
-        st.written = p.token;
+        for (auto& k : st.writes.mark_written(p.token))
+          self->send(e->timers, arm_timer{std::move(k)});
         if (!p.outcome->value().empty())
           st.t.last_seq = p.outcome->value().back().seq;
-        while (!st.to_arm.empty() && st.to_arm.front().first <= p.token) {
-          self->send(e->timers, arm_timer{st.to_arm.front().second});
-          st.to_arm.erase(st.to_arm.begin());
-        }
-        if (st.written == st.submitted)
+        if (st.writes.idle()) // before the answers: a client's next read sees the index updated
           self->send(registry, ticket_changed{std::make_shared<const tickets::ticket>(st.t)});
       }
-      auto waiting = std::move(st.waiting);
-      st.waiting.clear();
-      for (auto& w : waiting) {
-        if (err || w.token <= p.token)
-          w.run(err);
-        else
-          st.waiting.push_back(std::move(w));
-      }
+      st.writes.settle(p.token, err);
       if (err) {
         // The state ran ahead of the log: drop it; the next message reloads from the store.
         return stop(self, registry);
       }
-      if (st.written == st.submitted) {
+      if (st.writes.idle()) {
         if (st.passivating)
           return stop(self, registry);
         if (st.t.st == tickets::status::closed && !st.idle_sent) {
@@ -194,7 +175,7 @@ caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, caf:
     [=](passivate_atom) {
       auto& st = self->state;
       st.passivating = true;
-      if (st.written == st.submitted)
+      if (st.writes.idle())
         stop(self, registry);
     },
   };

@@ -12,6 +12,7 @@
 
 #include "actors/env.hpp"
 #include "actors/protocol.hpp"
+#include "actors/write_tracker.hpp"
 
 namespace crm::actors {
 
@@ -39,14 +40,7 @@ caf::behavior ticket_actor(caf::stateful_actor<struct ticket_state>* self, env* 
 struct ticket_state {
   tickets::ticket t;
   bool exists = false;
-  std::uint64_t submitted = 0;
-  std::uint64_t written = 0;
-  struct waiter {
-    std::uint64_t token;
-    std::function<void(const error*)> run;
-  };
-  std::vector<waiter> waiting;
-  std::vector<std::pair<std::uint64_t, storage::timer_key>> to_arm;
+  write_tracker writes;
   bool passivating = false;
   bool idle_sent = false;
   static inline const char* name = "ticket";
