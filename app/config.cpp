@@ -49,6 +49,8 @@ void add_flags(CLI::App& app, config& c) {
   flag(app, "--idle-timeout", c.idle_timeout, "close idle HTTP connections after this long");
   flag(app, "--rate-limit", c.rate_limit, "requests a second per API key before 429 (0: no limit)");
   flag(app, "--clock-offset", c.clock_offset, "run with the wall clock moved forward by this (drills, tests)");
+  flag(app, "--port-file", c.port_file,
+       "once listening, write the port to this file (with --listen HOST:0, the port the OS chose)");
   flag(app, "--smtp-url", c.smtp_url, "smtp://HOST:PORT (not used yet)");
   flag(app, "--smtp-from", c.smtp_from, "sender address (not used yet)");
   flag(app, "--whatsapp-url", c.whatsapp_url, "WhatsApp gateway (not used yet)");

@@ -31,6 +31,7 @@ struct config {
   int journal_delay_us = 0;
   std::string idle_timeout = "60s";
   std::string clock_offset; // shifts the wall clock forward (drills and tests)
+  std::string port_file;    // written with the listening port once the server listens
   double rate_limit = 0;    // requests a second per API key; 0: off
   // Notification channels (CONTRACT section 11): accepted now, used by a later issue.
   std::string smtp_url, smtp_from, whatsapp_url, sms_url, webhook_url;

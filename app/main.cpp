@@ -3,6 +3,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 
 #include "actors/runtime.hpp"
 #include "app/config.hpp"
@@ -95,6 +97,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   router.set_ready(true);
+  if (!cfg.port_file.empty()) {
+    // Written whole under another name, then renamed: a reader never sees half a number.
+    auto tmp = cfg.port_file + ".tmp";
+    std::ofstream(tmp) << server.port() << "\n";
+    std::filesystem::rename(tmp, cfg.port_file);
+  }
   log->info("listening on {}:{} (data dir {}, durability {})", srv_opts.address, server.port(),
             cfg.data_dir, cfg.durability);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -24,19 +25,6 @@ namespace crm::testing {
 
 namespace {
 
-unsigned short free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 } // namespace
 
 std::string binary(const std::string& name) {
@@ -45,10 +33,13 @@ std::string binary(const std::string& name) {
 
 server_process::server_process(std::string data_dir, std::vector<std::string> extra_args,
                                std::map<std::string, std::string> env) {
-  port_ = free_port();
+  // The OS picks the port (:0) and the server writes it into the port file once it listens:
+  // no race with another test's server for a port picked here beforehand.
   log_path_ = data_dir + ".log";
-  std::vector<std::string> args = {binary("crm-server"), "--listen",
-                                   "127.0.0.1:" + std::to_string(port_), "--data-dir", data_dir};
+  auto port_file = data_dir + ".port";
+  std::remove(port_file.c_str());
+  std::vector<std::string> args = {binary("crm-server"), "--listen", "127.0.0.1:0",
+                                   "--port-file", port_file, "--data-dir", data_dir};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = ::fork();
   if (pid_ == 0) {
@@ -71,10 +62,18 @@ server_process::server_process(std::string data_dir, std::vector<std::string> ex
       pid_ = -1;
       return;
     }
-    http_client c(port_);
-    if (c.request("GET", "/healthz").status == 200) {
-      ready_ = true;
-      return;
+    if (port_ == 0) {
+      std::ifstream in(port_file);
+      unsigned p = 0;
+      if (in >> p)
+        port_ = static_cast<unsigned short>(p);
+    }
+    if (port_ != 0) {
+      http_client c(port_);
+      if (c.request("GET", "/healthz").status == 200) {
+        ready_ = true;
+        return;
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
