@@ -61,9 +61,14 @@ void passivate(self_ptr self, const std::string& id) {
   self->send(it->second.handle, passivate_atom::value);
 }
 
+/// A ticket of this company (not a call or rep id that happens to be known here).
+bool known_ticket(self_ptr self, const std::string& id) {
+  return id.compare(0, 4, "TKT-") == 0 && (self->state.index.contains(id) || self->state.live.count(id) != 0);
+}
+
 template <class Msg>
 void forward(self_ptr self, env* e, Msg& m) {
-  if (!known(self, m.id))
+  if (!known_ticket(self, m.id))
     return m.done(error{errc::not_found, "no ticket " + m.id});
   auto id = m.id; // copied first: the lambda below takes m
   route(self, e, id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });

@@ -198,6 +198,28 @@ TEST_F(call_logs, the_timeline_merges_the_shipments_events_oldest_first) {
   EXPECT_EQ(as(key(company("b"), "admin"), "GET", "/api/v1/shipments/SHP-7/timeline").body, R"({"events":[]})");
 }
 
+TEST_F(call_logs, an_id_of_another_kind_is_404_on_every_path) {
+  auto admin = key(company(), "admin");
+  auto rep_id = rep(admin, "r@x.in");
+  auto [ticket, call] = ndr_call(admin, "N-1", "SHP-1");
+  for (auto& id : {rep_id, call}) {
+    EXPECT_EQ(as(admin, "GET", "/api/v1/support/tickets/" + id).status, 404) << id;
+    EXPECT_EQ(as(admin, "PUT", "/api/v1/support/tickets/" + id, R"({"priority":"high"})").status, 404) << id;
+    EXPECT_EQ(as(admin, "POST", "/api/v1/support/tickets/" + id + "/notes", R"({"note":"x"})").status, 404) << id;
+  }
+  for (auto& id : {rep_id, ticket}) {
+    EXPECT_EQ(as(admin, "GET", calls + "/" + id).status, 404) << id;
+    EXPECT_EQ(as(admin, "PUT", calls + "/" + id, R"({"status":"in-progress"})").status, 404) << id;
+    EXPECT_EQ(as(admin, "POST", calls + "/" + id + "/callback", R"({"scheduledFor":"2099-01-01T00:00:00Z"})").status, 404) << id;
+  }
+  for (auto& id : {ticket, call}) {
+    EXPECT_EQ(as(admin, "GET", "/api/v1/crm/sales-reps/" + id).status, 404) << id;
+    EXPECT_EQ(as(admin, "PUT", "/api/v1/crm/sales-reps/" + id, R"({"name":"x"})").status, 404) << id;
+    EXPECT_EQ(as(admin, "DELETE", "/api/v1/crm/sales-reps/" + id).status, 404) << id;
+    EXPECT_EQ(as(admin, "GET", "/api/v1/crm/sales-reps/" + id + "/performance").status, 404) << id;
+  }
+}
+
 TEST_F(call_logs, roles_and_tenancy) {
   auto admin = key(company(), "admin");
   auto [ticket, call] = ndr_call(admin, "N-1", "SHP-1");
