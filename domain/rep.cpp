@@ -29,13 +29,7 @@ bool has(simdjson::dom::element obj, std::string_view k) {
   return !obj[k].get(x);
 }
 
-void check_length(validation& v, std::string_view field, std::string_view s, size_t lo, size_t hi) {
-  auto n = tickets::utf8_length(s);
-  if (n < lo || n > hi)
-    v.add(std::string(field), lo > 0 && n == 0 ? "is required"
-                                               : "must be " + std::to_string(lo) + ".."
-                                                   + std::to_string(hi) + " characters");
-}
+using tickets::check_length;
 
 void check_skills(validation& v, const std::vector<std::string>& skills) {
   for (auto& s : skills)

@@ -61,6 +61,15 @@ millis sla_policy::due(priority p, millis created_at) const {
   return created_at + (specific ? *specific : resolve);
 }
 
+void check_length(validation& v, std::string_view field, std::string_view s, std::size_t lo,
+                  std::size_t hi) {
+  auto n = utf8_length(s);
+  if (n < lo || n > hi)
+    v.add(std::string(field), lo > 0 && n == 0 ? "is required"
+                                               : "must be " + std::to_string(lo) + ".."
+                                                   + std::to_string(hi) + " characters");
+}
+
 std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
   for (unsigned char c : s)
@@ -89,14 +98,6 @@ bool valid_email(std::string_view s) {
 
 namespace {
 
-void check_length(validation& v, std::string_view field, std::string_view s, size_t lo,
-                  size_t hi) {
-  auto n = utf8_length(s);
-  if (n < lo || n > hi)
-    v.add(std::string(field), lo > 0 && n == 0 ? "is required"
-                                               : "must be " + std::to_string(lo) + ".."
-                                                   + std::to_string(hi) + " characters");
-}
 
 template <class F>
 std::string json_of(F&& body) {

@@ -149,6 +149,9 @@ std::optional<ticket> from_snapshot(std::string_view s);
 
 /// True when `s` looks like an email address (local@domain.tld, no spaces).
 bool valid_email(std::string_view s);
+/// Adds a problem naming `field` unless `s` has lo..hi characters ("is required" when empty).
+void check_length(validation& v, std::string_view field, std::string_view s, std::size_t lo,
+                  std::size_t hi);
 /// Number of UTF-8 code points.
 std::size_t utf8_length(std::string_view s);
 

@@ -51,13 +51,7 @@ protected:
     caf::anon_send(rt->company("acme"), update_ticket{id, std::move(c), who(), a.cb()});
     return a.get();
   }
-  std::size_t tick() {
-    caf::scoped_actor self{rt->system()};
-    std::size_t n = 0;
-    self->request(rt->timers(), caf::infinite, tick_atom::value, 1)
-      .receive([&](std::size_t k) { n = k; }, [](caf::error&) {});
-    return n;
-  }
+  std::size_t tick() { return testing::tick_timers(*rt); }
   std::size_t sweep() {
     caf::scoped_actor self{rt->system()};
     std::size_t n = 0;

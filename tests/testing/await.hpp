@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "actors/protocol.hpp"
+#include "actors/runtime.hpp"
 
 namespace crm::testing {
 
@@ -26,6 +27,15 @@ struct awaited {
     return f.get();
   }
 };
+
+/// Fires the runtime's due timers now (the manual clock's time); returns how many fired.
+inline std::size_t tick_timers(actors::runtime& rt) {
+  caf::scoped_actor self{rt.system()};
+  std::size_t n = 0;
+  self->request(rt.timers(), caf::infinite, actors::tick_atom::value, 1)
+    .receive([&](std::size_t k) { n = k; }, [](caf::error&) {});
+  return n;
+}
 
 /// Polls `pred` until it holds or 10 s pass (message delivery, not a timer).
 inline bool eventually(const std::function<bool()>& pred) {

@@ -25,6 +25,16 @@ namespace crm::testing {
 
 namespace {
 
+/// In a forked child: runs `args` (args[0] is the path); never returns.
+[[noreturn]] void exec(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  std::_Exit(127);
+}
+
 } // namespace
 
 std::string binary(const std::string& name) {
@@ -48,12 +58,7 @@ server_process::server_process(std::string data_dir, std::vector<std::string> ex
     ::dup2(fd, 2);
     for (auto& [k, v] : env)
       ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
+    exec(std::move(args));
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -118,13 +123,7 @@ int run_command(const std::vector<std::string>& argv_in, std::string& out) {
   if (pid == 0) {
     ::dup2(pipefd[1], 1);
     ::close(pipefd[0]);
-    std::vector<std::string> args = argv_in;
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
+    exec(argv_in);
   }
   ::close(pipefd[1]);
   char buf[65536];
