@@ -535,12 +535,56 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
         extra.push_back(calls::decide_create(call_id, m.ev, m.who));
       auto ndr_id = m.ev.ndr_event_id;
       auto done = std::move(m.done);
-      start(self, e, cmd, m.who, std::move(extra), id,
-            [done, ndr_id, call_id](result<tickets::ticket> t) {
-              if (!t)
-                return done(t.take_error());
-              done(ndr_outcome{ndr_id, t->id, call_id, true});
-            });
+      reply<tickets::ticket> answer = [done, ndr_id, call_id](result<tickets::ticket> t) {
+        if (!t)
+          return done(t.take_error());
+        done(ndr_outcome{ndr_id, t->id, call_id, true});
+      };
+      if (call_id.empty())
+        return start(self, e, cmd, m.who, std::move(extra), id, std::move(answer));
+      // The dispatcher first: a rep that can take the call now is written with it (one write).
+      // Meanwhile the ticket is known and messages for it wait, as while it is written.
+      st.live.emplace(id, company_state::resident{nullptr, e->clk->steady_now(), false, {}});
+      st.placings.emplace(call_id, company_state::placing{std::move(cmd), m.who, std::move(extra), id,
+                                                          std::move(answer)});
+      self->send(st.dispatcher, dispatch_place{call_id, m.ev.territory});
+    },
+    [=](dispatch_placed& p) {
+      auto& st = self->state;
+      auto node = st.placings.extract(p.id);
+      if (node.empty()) { // cannot happen: one answer per call
+        if (!p.rep.empty())
+          self->send(st.dispatcher, dispatch_release{p.rep});
+        return;
+      }
+      auto& pl = node.mapped();
+      std::string rep = std::move(p.rep);
+      if (!rep.empty()) {
+        auto* r = st.roster.find(rep);
+        calls::call_log fresh;
+        fresh.id = p.id;
+        auto d = r && eligible(*r) ? calls::decide_assign(fresh, rep, {st.company, "system", e->clk->wall_now()})
+                                   : result<event_draft>(error{errc::conflict, "rep changed"});
+        if (d) {
+          pl.extra.push_back(std::move(d.value()));
+        } else { // the rep went away since the dispatcher counted it
+          self->send(st.dispatcher, dispatch_release{rep});
+          rep.clear();
+        }
+      }
+      auto id = pl.ticket_id;
+      start(self, e, pl.cmd, pl.who, std::move(pl.extra), id, std::move(pl.done));
+      auto made = st.creating.find(id);
+      if (made != st.creating.end()) {
+        made->second.placed_rep = std::move(rep);
+        return;
+      }
+      // Not started (it was refused and answered): nothing is written.
+      if (!rep.empty())
+        self->send(st.dispatcher, dispatch_release{rep});
+      st.live.erase(id);
+      for (auto i = st.ndr.begin(); i != st.ndr.end();)
+        i = i->second.ticket == id ? st.ndr.erase(i) : std::next(i);
     },
     [=](get_ticket& m) {
       // A ticket with no live actor and no notes is whole in the index (persisted state).
@@ -617,19 +661,31 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       if (!p.outcome->ok()) {
         for (auto i = st.ndr.begin(); i != st.ndr.end();)
           i = i->second.ticket == p.id ? st.ndr.erase(i) : std::next(i);
+        if (!made.placed_rep.empty())
+          self->send(st.dispatcher, dispatch_release{made.placed_rep});
         made.done(p.outcome->err()); // buffered messages are dropped: their callers get 503
         return;
       }
+      std::optional<calls::call_log> call; // an NDR event's call (and its assignment)
       for (auto& ev : p.outcome->value()) {
         if (ev.entity == p.id) {
           made.t.last_seq = ev.seq;
-        } else if (ev.type == "call.created") { // an NDR event's call: the dispatcher's now
-          calls::call_log c;
-          calls::apply(c, ev);
-          note_shipment(self, c.shipment_id, c.id);
-          call_moved(self, calls::call_log{}, c);
-          put_call(st, std::move(c));
+        } else if (ev.type == "call.created") {
+          call.emplace();
+          calls::apply(*call, ev);
+        } else if (call && ev.entity == call->id) {
+          calls::apply(*call, ev);
         }
+      }
+      if (call) { // the dispatcher's now (it counted the assignment written with it already)
+        note_shipment(self, call->shipment_id, call->id);
+        call_moved(self, calls::call_log{}, *call);
+        auto& c = put_call(st, std::move(*call));
+        auto* r = c.assigned_to.empty() ? nullptr : st.roster.find(c.assigned_to);
+        if (!c.assigned_to.empty() && (!r || !eligible(*r))) // went offline while written
+          route(self, e, c.id, [self, m = unassign_call{c.id, "rep unavailable"}](const caf::actor& a) {
+            self->send(a, m);
+          });
       }
       ticket_moved(self, nullptr, made.t);
       st.index.put(made.t);

@@ -55,12 +55,23 @@ struct company_state {
     tickets::ticket t;
     std::optional<storage::timer_key> arm;
     reply<tickets::ticket> done;
+    std::string placed_rep; // the rep the dispatcher gave the NDR event's call, written with it
+  };
+  /// An NDR event's ticket and call waiting for the dispatcher's answer (dispatch_placed) to be
+  /// written, with the call's assignment when a rep can take it.
+  struct placing {
+    tickets::create_cmd cmd;
+    tickets::origin who;
+    std::vector<event_draft> extra;
+    std::string ticket_id;
+    reply<tickets::ticket> done;
   };
   std::string company;
   tickets::ticket_index index;
   std::unordered_map<std::string, ndr_link> ndr;
   std::unordered_map<std::string, resident> live;
   std::unordered_map<std::string, creation> creating;
+  std::unordered_map<std::string, placing> placings; // by call id
   reps::roster roster;
   std::unordered_map<std::string, calls::call_log> calls; // as last written; change via put_call
   /// The calls by (createdAt, number), for lists in their default order without sorting.

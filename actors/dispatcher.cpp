@@ -39,6 +39,24 @@ caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, caf:
       self->state.board.enqueue_skilled(w.id, w.skill);
       drain_soon(self);
     },
+    [=](dispatch_place& p) {
+      // Queued behind the calls that already wait (oldest first), then drained at once.
+      auto& b = self->state.board;
+      b.enqueue(p.id, p.territory);
+      auto batch = b.drain();
+      std::string rep;
+      for (auto it = batch.begin(); it != batch.end(); ++it)
+        if (it->work == p.id) {
+          rep = std::move(it->rep);
+          batch.erase(it);
+          break;
+        }
+      if (rep.empty())
+        b.drop(p.id); // keeps its place should the registry queue it once written
+      if (!batch.empty())
+        self->send(registry, dispatch_assign{std::move(batch)});
+      self->send(registry, dispatch_placed{std::move(p.id), std::move(rep)});
+    },
     [=](dispatch_drop& d) { self->state.board.drop(d.id); },
     [=](dispatch_take& t) { self->state.board.take(t.rep); },
     [=](dispatch_release& r) {

@@ -237,6 +237,18 @@ struct dispatch_drop {
 struct dispatch_release {
   std::string rep;
 };
+/// Registry -> dispatcher: a call about to be written (an NDR event's): which rep takes it, if
+/// one can now? The dispatcher counts that rep at once and answers dispatch_placed; the call is
+/// not queued (the registry sends dispatch_work once it is written, if still unassigned).
+struct dispatch_place {
+  std::string id;
+  std::string territory;
+};
+/// Dispatcher -> registry: the answer to dispatch_place (`rep` empty: none can take it now).
+struct dispatch_placed {
+  std::string id;
+  std::string rep;
+};
 /// Dispatcher -> registry: assign these (the registry journals call.assigned, or refuses).
 struct dispatch_assign {
   std::vector<dispatch::assignment> batch;
@@ -353,6 +365,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_work)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_drop)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_release)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_assign)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_place)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_placed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_settings)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_offer_refused)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_take)

@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <memory>
+#include <stdexcept>
+
 #include "domain/json.hpp"
 #include "domain/time_format.hpp"
 
@@ -25,6 +28,19 @@ void write_body(json::writer& w, std::uint64_t seq, millis at, std::string_view 
 
 thread_local simdjson::dom::parser tl_parser;
 
+/// SHA-256 fetched once: OpenSSL 3 looks an implicit EVP_sha256() up in its provider tables
+/// (locks and a pthread_once) on every digest, which cost the journal thread more than hashing.
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+/// One digest context per thread, reset before each use.
+EVP_MD_CTX* digest_ctx() {
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  return ctx.get();
+}
+
 } // namespace
 
 std::string canonical_json(std::uint64_t seq, const event_draft& d) {
@@ -39,7 +55,10 @@ std::string canonical_json(std::uint64_t seq, const event_draft& d) {
 std::string sha256_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  auto* ctx = digest_ctx();
+  if (EVP_DigestInit_ex(ctx, sha256_md(), nullptr) != 1 || EVP_DigestUpdate(ctx, data.data(), data.size()) != 1
+      || EVP_DigestFinal_ex(ctx, md, &len) != 1)
+    throw std::runtime_error("SHA-256 failed");
   static const char* hex = "0123456789abcdef";
   std::string out(len * 2, '0');
   for (unsigned i = 0; i < len; ++i) {

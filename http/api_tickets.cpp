@@ -210,11 +210,14 @@ void add_ticket_routes(router& r) {
                    ingest_ndr{std::move(ev), ctx.origin(), [reply](result<ndr_outcome> o) {
                                 if (!o)
                                   return reply(o.err());
-                                reply(json_response(o->created ? 201 : 200, json::object([&](json::writer& w) {
-                                  json::kv(w, "ndrEventId", o->ndr_event_id);
-                                  json::kv(w, "ticketId", o->ticket_id);
-                                  json::kv_or_null(w, "callLogId", o->call_log_id);
-                                })));
+                                int code = o->created ? 201 : 200;
+                                reply(json_later(code, [o = std::move(o.value())] {
+                                  return json::object([&](json::writer& w) {
+                                    json::kv(w, "ndrEventId", o.ndr_event_id);
+                                    json::kv(w, "ticketId", o.ticket_id);
+                                    json::kv_or_null(w, "callLogId", o.call_log_id);
+                                  });
+                                }));
                               }});
   });
 }

@@ -36,8 +36,11 @@ namespace {
 /// Memtable insert hints (RocksDB keeps the last insert position per prefix). Event keys are the
 /// next seq, always past the end: one hint for the whole log. A company's index rows
 /// ("c|company|" + seq) are each past the end of their company's range: one hint per company.
-/// Entity rows are left alone (a hint per entity would cost ~250 bytes each). Saves most of the
-/// skiplist's key comparisons on the journal thread.
+/// The rows of entities the server numbers ("e|TKT-", "e|CALL-", "e|REP-") go mostly to the end
+/// of their kind's range, as new entities are numbered upwards: one hint per kind. Other entity
+/// rows (client-chosen NDR ids, later events of old entities) are left alone: a hint per entity
+/// would cost ~250 bytes each. Timer keys start with their due time, mostly past the last one
+/// written: one hint. Saves most of the skiplist's key comparisons on the journal thread.
 class append_hint : public rocksdb::SliceTransform {
 public:
   const char* Name() const override { return "crm.append-hint"; }
@@ -45,14 +48,28 @@ public:
   bool InDomain(const rocksdb::Slice&) const override { return true; }
 };
 
-class company_rows_hint : public rocksdb::SliceTransform {
+class index_rows_hint : public rocksdb::SliceTransform {
 public:
-  const char* Name() const override { return "crm.company-rows-hint"; }
+  const char* Name() const override { return "crm.index-rows-hint"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), key.size() - 8);
+    if (key[0] == 'c')
+      return rocksdb::Slice(key.data(), key.size() - 8);
+    return rocksdb::Slice(key.data(), numbered_kind(std::string_view(key.data(), key.size())));
   }
   bool InDomain(const rocksdb::Slice& key) const override {
-    return key.size() > 10 && key[0] == 'c' && key[1] == '|';
+    std::string_view k(key.data(), key.size());
+    if (k.size() > 10 && k[0] == 'c' && k[1] == '|')
+      return true;
+    return numbered_kind(k) != 0;
+  }
+
+private:
+  /// The length of "e|TKT-" (and the like) when the key is an entity row of that kind, else 0.
+  static std::size_t numbered_kind(std::string_view k) {
+    for (std::string_view kind : {"e|TKT-", "e|CALL-", "e|REP-"})
+      if (k.size() > kind.size() + 8 && k.compare(0, kind.size(), kind) == 0)
+        return kind.size();
+    return 0;
   }
 };
 
@@ -76,7 +93,9 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_mode mod
     if (std::string_view(name) == "events")
       cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<append_hint>();
     else if (std::string_view(name) == "indexes")
-      cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<company_rows_hint>();
+      cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<index_rows_hint>();
+    else if (std::string_view(name) == "timers")
+      cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<append_hint>();
     cfs.emplace_back(name, cf);
   }
 

@@ -72,6 +72,41 @@ TEST_F(call_logs, an_ndr_call_creates_a_call_log_that_the_dispatcher_assigns) {
   EXPECT_EQ(as(agent, "GET", calls + "?colour=red").status, 400);
 }
 
+TEST_F(call_logs, a_call_a_rep_can_take_is_assigned_in_the_write_that_creates_it) {
+  auto admin = key(company(), "admin");
+  auto north = rep(admin, "n@x.in", R"(,"territory":"north")");
+  auto south = rep(admin, "s@x.in", R"(,"territory":"south")");
+  // Answered once written: the assignment is already there, no waiting.
+  auto [t1, c1] = ndr_call(admin, "P-1", "SHP-P1", "south");
+  EXPECT_EQ(as(admin, "GET", calls + "/" + c1).str("assignedTo"), south);
+  auto [t2, c2] = ndr_call(admin, "P-2", "SHP-P2", "north");
+  EXPECT_EQ(as(admin, "GET", calls + "/" + c2).str("assignedTo"), north);
+  // Both reps have one open call: the next call of an unknown territory goes round-robin to the
+  // one assigned least recently.
+  auto [t3, c3] = ndr_call(admin, "P-3", "SHP-P3", "west");
+  EXPECT_EQ(as(admin, "GET", calls + "/" + c3).str("assignedTo"), south);
+  // The call's log: call.created, then call.assigned with nothing in between.
+  auto ev = as(admin, "GET", "/api/v1/audit/events?entity=" + c1);
+  ASSERT_EQ(ev.status, 200) << ev.body;
+  simdjson::dom::array list;
+  ASSERT_FALSE(ev.json()["events"].get(list)) << ev.body;
+  std::vector<std::pair<std::string, std::int64_t>> seen;
+  for (auto x : list)
+    seen.emplace_back(std::string(x["type"].get_string().value()), x["seq"].get_int64().value());
+  ASSERT_EQ(seen.size(), 2u) << ev.body;
+  EXPECT_EQ(seen[0].first, "call.created");
+  EXPECT_EQ(seen[1].first, "call.assigned");
+  EXPECT_EQ(seen[1].second, seen[0].second + 1);
+
+  // With no rep available the call waits, and is assigned the moment one is.
+  for (auto& r : {north, south})
+    ASSERT_EQ(as(admin, "PUT", "/api/v1/crm/sales-reps/" + r, R"({"availabilityStatus":"offline"})").status, 200);
+  auto [t4, c4] = ndr_call(admin, "P-4", "SHP-P4", "north");
+  EXPECT_TRUE(as(admin, "GET", calls + "/" + c4).json()["assignedTo"].is_null());
+  ASSERT_EQ(as(admin, "PUT", "/api/v1/crm/sales-reps/" + north, R"({"availabilityStatus":"available"})").status, 200);
+  EXPECT_TRUE(assigned(admin, c4, north));
+}
+
 TEST_F(call_logs, lists_page_and_sort) {
   auto admin = key(company(), "admin");
   std::vector<std::string> ids;
