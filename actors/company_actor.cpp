@@ -425,6 +425,49 @@ call_page list_of(const company_state& st, const calls::list_query& q) {
   call_page out;
   out.page = q.page;
   out.limit = q.limit;
+  auto by_created = [](const calls::call_log* a, const calls::call_log* b) {
+    if (a->created_at != b->created_at)
+      return a->created_at < b->created_at;
+    return tickets::id_number(a->id) < tickets::id_number(b->id);
+  };
+  auto by_updated = [](const calls::call_log* a, const calls::call_log* b) {
+    if (a->updated_at != b->updated_at)
+      return a->updated_at < b->updated_at;
+    return tickets::id_number(a->id) < tickets::id_number(b->id);
+  };
+  auto sorted_page = [&](std::vector<const calls::call_log*>& hits) {
+    auto less = q.sort_by == "createdAt" ? +by_created : +by_updated;
+    std::sort(hits.begin(), hits.end(), [&](auto* a, auto* b) { return q.descending ? less(b, a) : less(a, b); });
+    out.total = hits.size();
+    out.items = page_of(hits, q.page, q.limit);
+    return out;
+  };
+  // A shipment or a rep narrows the calls to look at to its own (no scan of the company's).
+  auto named = [](const std::vector<std::string>& want) {
+    return !want.empty() && std::find(want.begin(), want.end(), "null") == want.end();
+  };
+  if (named(q.shipment_id) || named(q.assigned_to)) {
+    std::unordered_set<const calls::call_log*> seen;
+    std::vector<const calls::call_log*> hits;
+    auto consider = [&](const std::string& id) {
+      auto it = st.calls.find(id);
+      if (it != st.calls.end() && keep(it->second) && seen.insert(&it->second).second)
+        hits.push_back(&it->second);
+    };
+    if (named(q.shipment_id)) {
+      for (auto& s : q.shipment_id)
+        if (auto it = st.shipments.find(s); it != st.shipments.end())
+          for (auto& id : it->second)
+            if (id.compare(0, 5, "CALL-") == 0)
+              consider(id);
+    } else {
+      for (auto& r : q.assigned_to)
+        if (auto it = st.calls_by_rep.find(r); it != st.calls_by_rep.end())
+          for (auto& id : it->second)
+            consider(id);
+    }
+    return sorted_page(hits);
+  }
   auto from = static_cast<std::size_t>(q.page - 1) * static_cast<std::size_t>(q.limit);
   auto to = from + static_cast<std::size_t>(q.limit);
   if (q.sort_by == "createdAt") {
@@ -448,15 +491,7 @@ call_page list_of(const company_state& st, const calls::list_query& q) {
   for (auto& [k, c] : st.calls_by_created)
     if (keep(*c))
       hits.push_back(c);
-  auto less = [](const calls::call_log* a, const calls::call_log* b) {
-    if (a->updated_at != b->updated_at)
-      return a->updated_at < b->updated_at;
-    return tickets::id_number(a->id) < tickets::id_number(b->id);
-  };
-  std::sort(hits.begin(), hits.end(), [&](auto* a, auto* b) { return q.descending ? less(b, a) : less(a, b); });
-  out.total = hits.size();
-  out.items = page_of(hits, q.page, q.limit);
-  return out;
+  return sorted_page(hits);
 }
 
 /// Passivates every ticket actor idle for passivate_after. Returns how many.

@@ -135,6 +135,40 @@ TEST_F(call_logs, lists_page_and_sort) {
   EXPECT_EQ(as(admin, "GET", calls + "?sortBy=attempts").status, 422);
 }
 
+TEST_F(call_logs, lists_by_rep_and_by_shipment_page_and_count_their_own_calls) {
+  auto admin = key(company(), "admin");
+  auto a = rep(admin, "a@x.in", R"(,"territory":"a")");
+  auto b = rep(admin, "b@x.in", R"(,"territory":"b")");
+  std::vector<std::string> ids; // even: territory a, shipment SHP-S; odd: territory b
+  for (int i = 0; i < 6; ++i)
+    ids.push_back(ndr_call(admin, "L-" + std::to_string(i), i % 2 ? "SHP-O" + std::to_string(i) : "SHP-S",
+                           i % 2 ? "b" : "a").second);
+  auto list = [&](const std::string& query) {
+    std::pair<std::vector<std::string>, std::int64_t> out;
+    simdjson::dom::array items;
+    auto r = as(admin, "GET", calls + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (!r.json()["callLogs"].get(items))
+      for (auto c : items)
+        out.first.emplace_back(c["id"].get_string().value());
+    out.second = r.json()["total"].get_int64().value();
+    return out;
+  };
+  using ids_total = std::pair<std::vector<std::string>, std::int64_t>;
+  EXPECT_EQ(list("?assignedTo=" + a + "&limit=2"), (ids_total{{ids[4], ids[2]}, 3}));
+  EXPECT_EQ(list("?assignedTo=" + a + "&limit=2&page=2"), (ids_total{{ids[0]}, 3}));
+  EXPECT_EQ(list("?assignedTo=" + a + "&sortBy=createdAt&limit=1"), (ids_total{{ids[0]}, 3}));
+  EXPECT_EQ(list("?assignedTo=" + a + "," + b + "&limit=3"), (ids_total{{ids[5], ids[4], ids[3]}, 6}));
+  EXPECT_EQ(list("?shipmentId=SHP-S&limit=2"), (ids_total{{ids[4], ids[2]}, 3}));
+  EXPECT_EQ(list("?shipmentId=SHP-S,SHP-O1"), (ids_total{{ids[4], ids[2], ids[1], ids[0]}, 4}));
+  EXPECT_EQ(list("?shipmentId=SHP-S&assignedTo=" + b), (ids_total{{}, 0}));
+  ASSERT_EQ(as(admin, "PUT", calls + "/" + ids[2], R"({"status":"in-progress"})").status, 200);
+  EXPECT_EQ(list("?assignedTo=" + a + "&status=in-progress"), (ids_total{{ids[2]}, 1}));
+  EXPECT_EQ(list("?assignedTo=" + a + "&sortBy=-updatedAt&limit=1"), (ids_total{{ids[2]}, 3}));
+  EXPECT_EQ(list("?assignedTo=null"), (ids_total{{}, 0}));
+  EXPECT_EQ(list("?assignedTo=REP-999999"), (ids_total{{}, 0}));
+}
+
 TEST_F(call_logs, outcomes_follow_the_workflow) {
   auto admin = key(company(), "admin");
   auto agent = key(company(), "agent");
