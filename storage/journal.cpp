@@ -104,6 +104,16 @@ void journal::write_batch(std::vector<submission>& batch) {
   std::vector<std::vector<event>> stored(batch.size());
   std::size_t total = 0;
   auto h = [&](cf c) { return store_.handle(c); };
+  // A company's index rows: one per run of its consecutive events in the batch (a group commit
+  // under one company's load is one run), keyed by the run's first seq, valued by its length.
+  std::string run_company;
+  std::uint64_t run_first = 0, run_count = 0;
+  auto end_run = [&] {
+    if (run_count > 0)
+      wb.Put(h(cf::indexes), company_prefix(run_company) + be64(run_first),
+             run_count == 1 ? std::string() : be64(run_count));
+    run_count = 0;
+  };
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& sub = batch[i];
     for (auto& d : sub.events) {
@@ -113,7 +123,12 @@ void journal::write_batch(std::vector<submission>& batch) {
       auto key = be64(seq);
       wb.Put(h(cf::events), key, encode_stored(canonical, hash, next));
       wb.Put(h(cf::indexes), entity_prefix(d.entity) + key, rocksdb::Slice());
-      wb.Put(h(cf::indexes), company_prefix(d.company_id) + key, rocksdb::Slice());
+      if (run_count == 0 || d.company_id != run_company) {
+        end_run();
+        run_company = d.company_id;
+        run_first = seq;
+      }
+      ++run_count;
       // The draft is not needed again: its strings move into the stored event.
       event e{seq, d.at, std::move(d.company_id), std::move(d.entity), std::move(d.type),
               std::move(d.actor), std::move(d.data), std::move(hash), next};
@@ -131,6 +146,7 @@ void journal::write_batch(std::vector<submission>& batch) {
       }
     }
   }
+  end_run();
   rocksdb::WriteOptions wo;
   wo.sync = opts_.sync;
   auto st = store_.db().Write(wo, &wb);

@@ -2,7 +2,8 @@
 // Key layout. Numbers are fixed-width big-endian so byte order is numeric order.
 //   events     be64(seq)                          -> canonical '\n' prevHash hash
 //   indexes    "e|" entity "|" be64(seq)          -> ""          (an entity's events)
-//              "c|" company "|" be64(seq)         -> ""          (a company's events)
+//              "c|" company "|" be64(seq)         -> "" or be64(n) (a company's events: the run of
+//                                                    its n consecutive events from seq; "" is 1)
 //              "i|" company "|" idempotency key   -> idempotency record
 //   snapshots  entity                             -> be64(seq) snapshot
 //   timers     be64(due) company "|" entity "|" kind -> ""

@@ -4,6 +4,7 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
@@ -214,16 +215,36 @@ std::vector<event> store::company_events(std::string_view company, std::uint64_t
   std::vector<event> out;
   auto prefix = company_prefix(company);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(cf::indexes)));
+  // Each row is a run of the company's consecutive events: key its first seq, value its length
+  // (empty: one). Reads the seqs of a row from `from` on; false once the page is full.
+  auto row = [&](std::uint64_t from) {
+    std::string_view k(it->key().data(), it->key().size());
+    std::string_view v(it->value().data(), it->value().size());
+    auto first = get_be64(k.substr(prefix.size()));
+    auto count = v.size() == 8 ? get_be64(v) : 1;
+    for (auto s = std::max(first, from); s < first + count && out.size() < limit; ++s)
+      if (auto e = event_at(s); e && keep(*e))
+        out.push_back(std::move(*e));
+    return out.size() < limit;
+  };
+  auto ours = [&] {
+    std::string_view k(it->key().data(), it->key().size());
+    return k.size() == prefix.size() + 8 && k.substr(0, prefix.size()) == prefix;
+  };
   auto start = prefix + be64(after + 1);
+  // The run that began before `after + 1` may reach past it.
+  it->SeekForPrev(start);
+  if (it->Valid() && ours() && get_be64(std::string_view(it->key().data(), it->key().size()).substr(prefix.size())) < after + 1
+      && !row(after + 1))
+    return out;
   for (it->Seek(start); it->Valid() && out.size() < limit; it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
     if (k.substr(0, prefix.size()) != prefix)
       break;
     if (k.size() != prefix.size() + 8)
-      continue;
-    auto e = event_at(get_be64(k.substr(prefix.size())));
-    if (e && keep(*e))
-      out.push_back(std::move(*e));
+      continue; // another company whose id starts with this one and a '|'
+    if (!row(after + 1))
+      break;
   }
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <mutex>
 #include <thread>
 
 #include "storage/journal.hpp"
@@ -106,6 +108,68 @@ TEST(journal, company_events_are_that_companys_only) {
   auto page = db->company_events("acme", evs[1].seq, 2, [](const event&) { return true; });
   ASSERT_EQ(page.size(), 2u);
   EXPECT_EQ(page[0].seq, evs[2].seq);
+}
+
+TEST(journal, a_companys_events_are_found_whole_when_one_write_holds_runs_of_several_companies) {
+  testing::temp_dir dir;
+  auto db = open_rw(dir);
+  std::vector<std::uint64_t> acme; // the seqs of acme's events, in order
+  {
+    // A long wait for company: every submission below goes into one write.
+    journal j(*db, {.max_delay = std::chrono::milliseconds(300)});
+    std::vector<std::pair<std::string, int>> subs = {{"acme", 3}, {"acme", 2}, {"globex", 1}, {"acme", 4},
+                                                     {"globex", 2}, {"acme", 1}};
+    std::mutex mu;
+    int n = 0;
+    for (auto& [company, events] : subs) {
+      submission s;
+      for (int i = 0; i < events; ++i)
+        s.events.push_back(draft("E-" + std::to_string(n), n++, company));
+      s.done = [&, company = company](result<std::vector<event>> r) {
+        ASSERT_TRUE(r.ok());
+        std::lock_guard<std::mutex> lock(mu);
+        if (company == "acme")
+          for (auto& e : r.value())
+            acme.push_back(e.seq);
+      };
+      j.submit(std::move(s));
+    }
+    j.flush();
+  }
+  ASSERT_EQ(acme.size(), 10u);
+  std::sort(acme.begin(), acme.end());
+  auto all = [](const event&) { return true; };
+  auto seqs = [](const std::vector<event>& evs) {
+    std::vector<std::uint64_t> out;
+    for (auto& e : evs)
+      out.push_back(e.seq);
+    return out;
+  };
+  // One index row per run of a company's consecutive events: acme's 5, 4 and 1.
+  int rows = 0;
+  db->scan(cf::indexes, company_prefix("acme"), [&](std::string_view, std::string_view) { return ++rows, true; });
+  EXPECT_EQ(rows, 3);
+  EXPECT_EQ(seqs(db->company_events("acme", 0, 100, all)), acme);
+  EXPECT_EQ(db->company_events("globex", 0, 100, all).size(), 3u);
+  // From the middle of a run, and pages that end in the middle of one.
+  EXPECT_EQ(seqs(db->company_events("acme", acme[1], 100, all)), std::vector<std::uint64_t>(acme.begin() + 2, acme.end()));
+  std::vector<std::uint64_t> paged;
+  for (std::uint64_t after = 0;;) {
+    auto page = db->company_events("acme", after, 3, all);
+    if (page.empty())
+      break;
+    ASSERT_LE(page.size(), 3u);
+    for (auto& e : page)
+      paged.push_back(e.seq);
+    after = page.back().seq;
+  }
+  EXPECT_EQ(paged, acme);
+  // Filtered: the filter sees every event of the runs.
+  auto odd = db->company_events("acme", 0, 100, [](const event& e) { return e.seq % 2 == 1; });
+  for (auto& e : odd)
+    EXPECT_EQ(e.seq % 2, 1u);
+  EXPECT_EQ(odd.size(), static_cast<std::size_t>(std::count_if(acme.begin(), acme.end(), [](auto s) { return s % 2 == 1; })));
+  EXPECT_TRUE(verify_chain(*db).ok());
 }
 
 TEST(journal, after_stop_submissions_fail_cleanly) {
