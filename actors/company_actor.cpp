@@ -223,10 +223,12 @@ error no_call(const std::string& id) {
 
 /// Stores a call as written, keeping the calls' indexes in step. Returns the stored call.
 const calls::call_log& put_call(company_state& st, calls::call_log c) {
-  auto it = st.calls.find(c.id);
-  if (it == st.calls.end()) {
-    it = st.calls.emplace(c.id, std::move(c)).first;
-    st.calls_by_created.emplace(std::make_pair(it->second.created_at, tickets::id_number(it->first)), &it->second);
+  auto [it, fresh] = st.calls.try_emplace(c.id);
+  if (fresh) {
+    it->second = std::move(c);
+    // A new call is nearly always the newest: hinted at the end, no walk down the tree.
+    st.calls_by_created.emplace_hint(st.calls_by_created.end(),
+                                     std::make_pair(it->second.created_at, tickets::id_number(it->first)), &it->second);
   } else {
     if (it->second.assigned_to != c.assigned_to && !it->second.assigned_to.empty()) {
       auto r = st.calls_by_rep.find(it->second.assigned_to);
@@ -543,8 +545,8 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       if (auto err = tickets::validate(cmd))
         return m.done(std::move(*err));
       auto& st = self->state;
-      auto found = st.ndr.find(m.ev.ndr_event_id);
-      if (found != st.ndr.end()) {
+      auto [found, fresh] = st.ndr.try_emplace(m.ev.ndr_event_id); // one lookup: new or known
+      if (!fresh) {
         auto link = found->second;
         auto done = std::move(m.done);
         auto ndr_id = m.ev.ndr_event_id;
@@ -561,7 +563,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       }
       auto id = e->new_ticket_id();
       std::string call_id = m.ev.action == "call" ? e->new_call_id() : std::string();
-      st.ndr.emplace(m.ev.ndr_event_id, ndr_link{id, call_id});
+      found->second = ndr_link{id, call_id};
       note_shipment(self, m.ev.shipment_id, m.ev.ndr_event_id);
       std::vector<event_draft> extra;
       extra.push_back(event_draft{m.who.company_id, m.ev.ndr_event_id, "ndr.received", m.who.actor,
