@@ -134,7 +134,7 @@ echo
 echo "dispatcher alone, 100k calls across 1,000 reps in 10 territories (assignments/s):"
 "$B/crm-bench-dispatch" | awk '/^DISPATCH/ { printf "- %s: %s assignments, %s per second\n", $2, $3, $4 }'
 echo
-echo "journal writer alone, the writes of 100k NDR events with a call action (4 events, 8 index rows and a timer row each):"
+echo "journal writer alone, the writes of 100k NDR events with a call action (4 events, their entity rows, a timer row; company rows per run):"
 "$B/crm-bench-journal" --data-dir "$WORK/journal" --events 100000 --assigned | sed 's/^/- /'
 echo
 echo "restart with $(( 200000 * 5 )) events: ready in $(( (T1 - T0) / 1000000 )) ms (RSS then $(( BIG_RSS / 1024 )) MiB)"
