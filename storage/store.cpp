@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <random>
 
 namespace crm::storage {
@@ -213,6 +214,8 @@ std::vector<event> store::company_events(std::string_view company, std::uint64_t
                                          std::size_t limit,
                                          const std::function<bool(const event&)>& keep) const {
   std::vector<event> out;
+  if (after == std::numeric_limits<std::uint64_t>::max())
+    return out; // nothing comes after the last possible seq
   auto prefix = company_prefix(company);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(cf::indexes)));
   // Each row is a run of the company's consecutive events: key its first seq, value its length

@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -164,6 +165,8 @@ TEST(journal, a_companys_events_are_found_whole_when_one_write_holds_runs_of_sev
     after = page.back().seq;
   }
   EXPECT_EQ(paged, acme);
+  EXPECT_TRUE(db->company_events("acme", acme.back(), 100, all).empty());
+  EXPECT_TRUE(db->company_events("acme", std::numeric_limits<std::uint64_t>::max(), 100, all).empty());
   // Filtered: the filter sees every event of the runs.
   auto odd = db->company_events("acme", 0, 100, [](const event& e) { return e.seq % 2 == 1; });
   for (auto& e : odd)
