@@ -427,19 +427,14 @@ call_page list_of(const company_state& st, const calls::list_query& q) {
   call_page out;
   out.page = q.page;
   out.limit = q.limit;
-  auto by_created = [](const calls::call_log* a, const calls::call_log* b) {
-    if (a->created_at != b->created_at)
-      return a->created_at < b->created_at;
-    return tickets::id_number(a->id) < tickets::id_number(b->id);
-  };
-  auto by_updated = [](const calls::call_log* a, const calls::call_log* b) {
-    if (a->updated_at != b->updated_at)
-      return a->updated_at < b->updated_at;
-    return tickets::id_number(a->id) < tickets::id_number(b->id);
+  // The sort key: the requested time, then the number (the order of calls_by_created).
+  bool by_created = q.sort_by == "createdAt";
+  auto key = [by_created](const calls::call_log* c) {
+    return std::make_pair(by_created ? c->created_at : c->updated_at, tickets::id_number(c->id));
   };
   auto sorted_page = [&](std::vector<const calls::call_log*>& hits) {
-    auto less = q.sort_by == "createdAt" ? +by_created : +by_updated;
-    std::sort(hits.begin(), hits.end(), [&](auto* a, auto* b) { return q.descending ? less(b, a) : less(a, b); });
+    std::sort(hits.begin(), hits.end(),
+              [&](auto* a, auto* b) { return q.descending ? key(b) < key(a) : key(a) < key(b); });
     out.total = hits.size();
     out.items = page_of(hits, q.page, q.limit);
     return out;
@@ -598,12 +593,10 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       std::string rep = std::move(p.rep);
       if (!rep.empty()) {
         auto* r = st.roster.find(rep);
-        calls::call_log fresh;
-        fresh.id = p.id;
-        auto d = r && eligible(*r) ? calls::decide_assign(fresh, rep, {st.company, "system", e->clk->wall_now()})
-                                   : result<event_draft>(error{errc::conflict, "rep changed"});
-        if (d) {
-          pl.extra.push_back(std::move(d.value()));
+        if (r && eligible(*r)) {
+          calls::call_log fresh; // the call as call.created makes it: pending, unassigned
+          fresh.id = p.id;
+          pl.extra.push_back(calls::decide_assign(fresh, rep, {st.company, "system", e->clk->wall_now()}).value());
         } else { // the rep went away since the dispatcher counted it
           self->send(st.dispatcher, dispatch_release{rep});
           rep.clear();
