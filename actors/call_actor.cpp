@@ -2,18 +2,22 @@
 
 namespace crm::actors {
 
-std::optional<calls::call_log> load_call(const storage::store& db, const std::string& id) {
+result<std::optional<calls::call_log>> load_call(const storage::store& db, const std::string& id) {
   calls::call_log c;
   bool found = false;
-  for (auto seq : db.entity_seqs(id)) {
-    if (auto ev = db.event_at(seq)) {
-      calls::apply(c, *ev);
-      found = found || ev->type == "call.created";
-    }
+  auto seqs = db.entity_seqs(id);
+  if (!seqs)
+    return seqs.take_error();
+  for (auto seq : *seqs) {
+    auto ev = db.event_at(seq);
+    if (!ev)
+      return ev.take_error();
+    calls::apply(c, *ev);
+    found = found || ev->type == "call.created";
   }
   if (!found)
-    return std::nullopt;
-  return c;
+    return std::optional<calls::call_log>{};
+  return std::optional<calls::call_log>(std::move(c));
 }
 
 storage::timer_key callback_timer(const calls::call_log& c) {
@@ -85,8 +89,13 @@ caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::act
   if (known) {
     st.c = *known;
     st.exists = true;
-  } else if (auto c = load_call(*e->db, id)) {
-    st.c = std::move(*c);
+  } else if (auto c = load_call(*e->db, id); !c) {
+    st.c.id = id;
+    self->send(registry, ticket_stopped{id}); // unreadable: see ticket_actor
+    self->quit();
+    return {};
+  } else if (c.value()) {
+    st.c = std::move(*c.value());
     st.exists = true;
   } else {
     st.c.id = id;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -70,10 +71,24 @@ public:
     return a;
   }
 
+  /// The registry of a company that has one; nullopt for a company never written to.
+  std::optional<caf::actor> find(const std::string& company) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(company);
+    if (it == map_.end())
+      return std::nullopt;
+    return it->second;
+  }
+
   /// Installs a registry built elsewhere (recovery).
   void adopt(const std::string& company, caf::actor a) {
     std::lock_guard<std::mutex> lock(mu_);
     map_[company] = std::move(a);
+  }
+
+  std::size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return map_.size();
   }
 
   std::vector<caf::actor> all() {

@@ -22,8 +22,16 @@ idempotency_store::verdict idempotency_store::begin(const std::string& company,
     prune();
   std::lock_guard<std::mutex> lock(mu_);
   auto it = map_.find(k);
-  if (it == map_.end() || (it->second.done && now - it->second.at > ttl)) {
-    map_[k] = record{fingerprint, 0, {}, now, false};
+  if (it == map_.end()) {
+    auto& n = per_company_[company];
+    if (n >= max_per_company)
+      return verdict::full;
+    ++n;
+    map_.emplace(k, record{company, fingerprint, 0, {}, now, false});
+    return verdict::proceed;
+  }
+  if (it->second.done && now - it->second.at > ttl) {
+    it->second = record{company, fingerprint, 0, {}, now, false};
     return verdict::proceed;
   }
   if (it->second.fingerprint != fingerprint)
@@ -40,9 +48,12 @@ void idempotency_store::complete(const std::string& company, const std::string& 
   record rec;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto& r = map_[k];
+    auto it = map_.find(k);
+    if (it == map_.end())
+      return after(); // pruned meanwhile: nothing to keep
+    auto& r = it->second;
     r.status = status;
-    r.body = body;
+    r.body = body.size() <= max_body ? body : std::string();
     r.done = true;
     rec = r;
   }
@@ -63,8 +74,10 @@ void idempotency_store::complete(const std::string& company, const std::string& 
 void idempotency_store::abandon(const std::string& company, const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = map_.find(storage::idempotency_key(company, key));
-  if (it != map_.end() && !it->second.done)
+  if (it != map_.end() && !it->second.done) {
+    forget(it->second.company);
     map_.erase(it);
+  }
 }
 
 std::size_t idempotency_store::prune() {
@@ -75,6 +88,7 @@ std::size_t idempotency_store::prune() {
     for (auto it = map_.begin(); it != map_.end();) {
       if (it->second.done && now - it->second.at > ttl) {
         s.ops.push_back({storage::cf::indexes, true, it->first, {}, false});
+        forget(it->second.company);
         it = map_.erase(it);
       } else {
         ++it;
@@ -87,15 +101,21 @@ std::size_t idempotency_store::prune() {
   return n;
 }
 
+void idempotency_store::forget(const std::string& company) {
+  auto it = per_company_.find(company);
+  if (it != per_company_.end() && --it->second == 0)
+    per_company_.erase(it);
+}
+
 std::size_t idempotency_store::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return map_.size();
 }
 
-void idempotency_store::recover(const storage::store& db) {
+result<bool> idempotency_store::recover(const storage::store& db) {
   auto now = clk_.wall_now();
   std::lock_guard<std::mutex> lock(mu_);
-  db.scan(storage::cf::indexes, "i|", [&](std::string_view k, std::string_view v) {
+  return db.scan(storage::cf::indexes, storage::idempotency_rows, [&](std::string_view k, std::string_view v) {
     simdjson::dom::element d;
     if (tl_parser.parse(v.data(), v.size()).get(d))
       return true;
@@ -112,8 +132,11 @@ void idempotency_store::recover(const storage::store& db) {
     if (!d["at"].get(n))
       r.at = n;
     r.done = true;
-    if (now - r.at <= ttl)
-      map_.emplace(std::string(k), std::move(r));
+    auto rest = k.substr(storage::idempotency_rows.size());
+    if (!storage::get_lp(rest, r.company))
+      return true;
+    if (now - r.at <= ttl && map_.emplace(std::string(k), r).second)
+      ++per_company_[r.company];
     return true;
   });
 }

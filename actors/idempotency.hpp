@@ -3,6 +3,11 @@
 // per company; the same key with the same request answers it again and changes nothing, with
 // another request 409. Records are persisted through the journal (index rows, no event) before
 // the first answer leaves. Thread safe.
+//
+// Bounds: a record keeps at most max_body bytes of answer (error answers are short by
+// construction, see http::max_error_details; a longer success answer is kept as its status
+// alone and replays with an empty body), and a company holds at most max_per_company records
+// (begin() says `full` past it, until some expire).
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -18,7 +23,10 @@ public:
 
   idempotency_store(storage::journal& j, const crm::clock& clk) : journal_(j), clk_(clk) {}
 
-  enum class verdict { proceed, replay, mismatch, in_progress };
+  static constexpr std::size_t max_body = 64 << 10;
+  static constexpr std::size_t max_per_company = 100'000;
+
+  enum class verdict { proceed, replay, mismatch, in_progress, full };
   struct answer {
     int status = 0;
     std::string body;
@@ -33,8 +41,8 @@ public:
   /// Releases a claim whose request did not complete (an error that changed nothing).
   void abandon(const std::string& company, const std::string& key);
 
-  /// Loads the unexpired records (start-up).
-  void recover(const storage::store& db);
+  /// Loads the unexpired records (start-up); errc::unavailable when they cannot be read.
+  result<bool> recover(const storage::store& db);
 
   /// Forgets records older than the TTL, in memory and on disk. begin() calls it every
   /// prune_every claims; returns how many went.
@@ -43,7 +51,9 @@ public:
   std::size_t size() const;
 
 private:
+  void forget(const std::string& company); // one record of `company` fewer; mu_ held
   struct record {
+    std::string company;
     std::string fingerprint;
     int status = 0;
     std::string body;
@@ -54,6 +64,7 @@ private:
   const crm::clock& clk_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, record> map_; // storage::idempotency_key(company, key)
+  std::unordered_map<std::string, std::size_t> per_company_;
   std::size_t claims_ = 0;
 };
 

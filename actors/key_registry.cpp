@@ -93,8 +93,10 @@ void key_registry::revoke(const std::string& id, const std::string& actor, reply
   {
     std::shared_lock lock(mu_);
     auto it = by_id_.find(id);
-    if (it == by_id_.end() || it->second.revoked)
+    if (it == by_id_.end())
       return done(error{errc::not_found, "no API key " + id});
+    if (it->second.revoked) // revoking again changes nothing and says so, as the list does
+      return done(it->second);
     k = it->second;
   }
   storage::submission s;

@@ -6,12 +6,18 @@ namespace {
 
 using self_ptr = caf::stateful_actor<rep_state>*;
 
-/// The rep as the log has it (after a failed write).
-reps::rep load_rep(const storage::store& db, const std::string& id) {
+/// The rep as the log has it (after a failed write); errc::unavailable when unreadable.
+result<reps::rep> load_rep(const storage::store& db, const std::string& id) {
   reps::rep r;
-  for (auto seq : db.entity_seqs(id))
-    if (auto ev = db.event_at(seq))
-      reps::apply(r, *ev);
+  auto seqs = db.entity_seqs(id);
+  if (!seqs)
+    return seqs.take_error();
+  for (auto seq : *seqs) {
+    auto ev = db.event_at(seq);
+    if (!ev)
+      return ev.take_error();
+    reps::apply(r, *ev);
+  }
   return r;
 }
 
@@ -22,7 +28,13 @@ caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor
   if (known) {
     self->state.r = *known;
   } else {
-    self->state.r = load_rep(*e->db, id); // a rep not written yet loads as nothing
+    auto loaded = load_rep(*e->db, id); // a rep not written yet loads as nothing
+    if (!loaded) { // unreadable: see ticket_actor
+      self->send(registry, ticket_stopped{id});
+      self->quit();
+      return {};
+    }
+    self->state.r = std::move(loaded.value());
     self->state.r.id = id;
   }
   return {
@@ -47,7 +59,10 @@ caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor
       auto& st = self->state;
       const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
       if (err) {
-        st.r = load_rep(*e->db, st.r.id); // the state ran ahead of the log
+        if (auto r = load_rep(*e->db, st.r.id)) // the state ran ahead of the log
+          st.r = std::move(r.value());
+        else
+          st.passivating = true; // unreadable too: stop, and load afresh next time
       } else {
         st.writes.mark_written(p.token);
         if (!p.outcome->value().empty())

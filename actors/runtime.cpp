@@ -23,28 +23,39 @@ caf::behavior audit_reader(caf::event_based_actor*, storage::store* db) {
                && (!q.from || e.at >= *q.from) && (!q.to || e.at <= *q.to);
       };
       auto events = db->company_events(q.company, q.after, q.limit, keep);
-      std::uint64_t next = events.size() == q.limit && !events.empty() ? events.back().seq : 0;
-      q.done(std::make_pair(std::move(events), next));
+      if (!events)
+        return q.done(events.take_error());
+      std::uint64_t next = events->size() == q.limit && !events->empty() ? events->back().seq : 0;
+      q.done(std::make_pair(std::move(events.value()), next));
     },
     [db](timeline_query& q) {
       std::vector<std::uint64_t> seqs;
-      for (auto& id : q.entities)
-        for (auto seq : db->entity_seqs(id))
-          seqs.push_back(seq);
+      for (auto& id : q.entities) {
+        auto some = db->entity_seqs(id);
+        if (!some)
+          return q.done(some.take_error());
+        seqs.insert(seqs.end(), some->begin(), some->end());
+      }
       std::sort(seqs.begin(), seqs.end());
       seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
       std::vector<event> out;
-      for (auto seq : seqs)
-        if (auto e = db->event_at(seq); e && e->company_id == q.company)
-          out.push_back(std::move(*e));
+      for (auto seq : seqs) {
+        auto e = db->event_at(seq);
+        if (!e)
+          return q.done(e.take_error());
+        if (e->company_id == q.company)
+          out.push_back(std::move(e.value()));
+      }
       q.done(std::move(out));
     },
     [db](performance_query& q) {
       reps::performance_fold fold(q.rep_id, q.from, q.to);
-      db->company_events(q.company, 0, SIZE_MAX, [&](const event& e) {
+      auto read = db->company_events(q.company, 0, SIZE_MAX, [&](const event& e) {
         fold.add(e);
         return false;
       });
+      if (!read)
+        return q.done(read.take_error());
       q.done(fold.result(q.commission_paise));
     },
   };
@@ -88,6 +99,7 @@ result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm:
     return sys->spawn(company_actor, envp, company, std::shared_ptr<company_seed>{});
   });
   e.dir = rt->dir_.get();
+  rt->no_company_ = sys->spawn(company_actor, envp, std::string(), std::shared_ptr<company_seed>{});
   rt->keys_ = std::make_unique<key_registry>(*rt->journal_, clk);
   rt->idem_ = std::make_unique<idempotency_store>(*rt->journal_, clk);
   e.timers = sys->spawn(timer_service, envp);
@@ -102,7 +114,7 @@ result<bool> runtime::recover() {
   auto t0 = clk_.steady_now();
   replay_state rs;
   bool broken = false;
-  store_->scan_events(1, UINT64_MAX, [&](std::uint64_t seq, std::string_view bytes) {
+  auto scanned = store_->scan_events(1, UINT64_MAX, [&](std::uint64_t seq, std::string_view bytes) {
     auto e = decode_stored(bytes);
     if (!e) {
       log_->error("event {} cannot be read; recovery stops there", seq);
@@ -115,6 +127,8 @@ result<bool> runtime::recover() {
       keys_->recover(*e);
     return true;
   });
+  if (!scanned)
+    return error{errc::unavailable, scanned.err().message + "; run crm-audit verify"};
   if (broken)
     return error{errc::unavailable, "the event log cannot be read; run crm-audit verify"};
   stats_.events = rs.events;
@@ -124,7 +138,8 @@ result<bool> runtime::recover() {
   env_.next_ticket = max_ticket + 1;
   env_.next_rep = rs.max_rep_number + 1;
   env_.next_call = rs.max_call_number + 1;
-  idem_->recover(*store_);
+  if (auto r = idem_->recover(*store_); !r)
+    return r.take_error();
 
   // Timers: fire what came due while down, once; keep the rest.
   auto now = clk_.wall_now();
@@ -136,7 +151,7 @@ result<bool> runtime::recover() {
     sub.done = [p](result<std::vector<event>> r) { p->set_value(std::move(r)); };
     journal_->submit(std::move(sub));
   };
-  store_->scan(storage::cf::timers, "", [&](std::string_view k, std::string_view) {
+  auto timers = store_->scan(storage::cf::timers, "", [&](std::string_view k, std::string_view) {
     storage::timer_key key;
     if (!storage::decode_timer(k, key))
       return true;
@@ -175,6 +190,8 @@ result<bool> runtime::recover() {
     submit_now(std::move(sub));
     return true;
   });
+  if (!timers)
+    return timers.take_error();
   for (std::size_t i = 0; i < pending.size(); ++i) {
     auto r = pending[i].get();
     if (!r)
@@ -259,12 +276,15 @@ void runtime::shutdown() {
     caf::anon_send_exit(env_.timers, caf::exit_reason::user_shutdown);
   if (audit_)
     caf::anon_send_exit(audit_, caf::exit_reason::user_shutdown);
+  if (no_company_)
+    caf::anon_send_exit(no_company_, caf::exit_reason::user_shutdown);
   system_->await_all_actors_done();
   if (dir_)
     dir_->clear();
   env_.timers = nullptr;
   env_.audit = nullptr;
   audit_ = nullptr;
+  no_company_ = nullptr;
 }
 
 runtime::~runtime() {

@@ -52,7 +52,17 @@ public:
 
   /// The registry of a company (spawned on first use).
   caf::actor company(const std::string& id) { return dir_->get(id); }
+  /// For reads: the company's registry, or for a company that has none (never written to)
+  /// one shared registry of no data, so that reads naming any number of unknown companies
+  /// cost nothing. Never send it a write.
+  caf::actor company_reader(const std::string& id) {
+    if (auto a = dir_->find(id))
+      return *a;
+    return no_company_;
+  }
   caf::actor audit() const { return audit_; }
+  /// Companies with a registry actor (for /metrics).
+  std::size_t companies() const { return dir_->size(); }
   caf::actor timers() const { return env_.timers; }
   key_registry& keys() { return *keys_; }
   idempotency_store& idempotency() { return *idem_; }
@@ -86,6 +96,7 @@ private:
   std::unique_ptr<idempotency_store> idem_;
   env env_;
   caf::actor audit_;
+  caf::actor no_company_; // answers reads of companies without data
   batch_histogram batches_{{1, 2, 4, 16, 64, 256, 1024, 4096}};
   recovery_stats stats_;
   bool stopped_ = false;

@@ -2,26 +2,32 @@
 
 namespace crm::actors {
 
-std::optional<tickets::ticket> load_ticket(const storage::store& db, const std::string& id) {
+result<std::optional<tickets::ticket>> load_ticket(const storage::store& db, const std::string& id) {
   tickets::ticket t;
   bool found = false;
-  if (auto snap = db.get(storage::cf::snapshots, id); snap && snap->size() > 8) {
-    if (auto s = tickets::from_snapshot(std::string_view(*snap).substr(8))) {
+  auto snap = db.get(storage::cf::snapshots, id);
+  if (!snap)
+    return snap.take_error();
+  if (auto& v = snap.value(); v && v->size() > 8) {
+    if (auto s = tickets::from_snapshot(std::string_view(*v).substr(8))) {
       t = std::move(*s);
-      t.last_seq = storage::get_be64(*snap);
+      t.last_seq = storage::get_be64(*v);
       found = true;
     }
   }
-  for (auto seq : db.entity_seqs(id, t.last_seq)) {
+  auto seqs = db.entity_seqs(id, t.last_seq);
+  if (!seqs)
+    return seqs.take_error();
+  for (auto seq : *seqs) {
     auto ev = db.event_at(seq);
     if (!ev)
-      continue;
+      return ev.take_error();
     tickets::apply(t, *ev);
     found = found || ev->type == "ticket.created";
   }
   if (!found)
-    return std::nullopt;
-  return t;
+    return std::optional<tickets::ticket>{};
+  return std::optional<tickets::ticket>(std::move(t));
 }
 
 storage::timer_key sla_timer(const tickets::ticket& t) {
@@ -89,7 +95,15 @@ caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, caf:
   e->resident_tickets++;
   self->attach_functor([e] { e->resident_tickets--; });
   auto& st = self->state;
-  if (auto t = load_ticket(*e->db, id)) {
+  auto loaded = load_ticket(*e->db, id);
+  if (!loaded) {
+    // Unreadable: stop at once; what was sent meanwhile is dropped (answered 503), and the
+    // next message loads again.
+    st.t.id = id;
+    stop(self, registry);
+    return {};
+  }
+  if (auto& t = loaded.value()) {
     st.t = std::move(*t);
     st.exists = true;
   } else {

@@ -17,7 +17,7 @@
 namespace crm::actors {
 
 /// Loads a ticket from the store: its snapshot, then the events after it. nullopt if unknown.
-std::optional<tickets::ticket> load_ticket(const storage::store& db, const std::string& id);
+result<std::optional<tickets::ticket>> load_ticket(const storage::store& db, const std::string& id);
 
 /// The timer row of a ticket's resolution SLA.
 storage::timer_key sla_timer(const tickets::ticket& t);

@@ -46,7 +46,7 @@ int rotate_key(const std::string& dir) {
   }
   replay_state rs;
   bool bad = false;
-  db.value()->scan_events(1, UINT64_MAX, [&](std::uint64_t seq, std::string_view bytes) {
+  auto scanned = db.value()->scan_events(1, UINT64_MAX, [&](std::uint64_t seq, std::string_view bytes) {
     auto e = decode_stored(bytes);
     if (!e) {
       std::cerr << "crm-admin: event " << seq << " cannot be read; run crm-audit verify\n";
@@ -57,6 +57,10 @@ int rotate_key(const std::string& dir) {
     rs.apply(*e);
     return true;
   });
+  if (!scanned) {
+    std::cerr << "crm-admin: " << scanned.err().message << "; run crm-audit verify\n";
+    return 1;
+  }
   if (bad)
     return 1;
   storage::journal j(*db.value(), storage::journal_options{true, 4096, {}});

@@ -58,8 +58,8 @@ int verify(const std::string& dir) {
   auto db = open_store(dir);
   if (!db)
     return 2;
-  auto [last, last_hash] = db->last_event();
-  progress bar("verify", last);
+  auto last = db->last_event();
+  progress bar("verify", last ? last->first : 0);
   auto rep = storage::verify_chain(*db, [&](std::uint64_t n) { bar.tick(n); });
   if (rep.ok()) {
     std::cout << "OK: " << rep.events << " events, chain intact, last hash " << rep.last_hash << "\n";
@@ -85,12 +85,12 @@ int replay(const std::string& dir, const std::string& until) {
   auto db = open_store(dir);
   if (!db)
     return 2;
-  auto [last, h] = db->last_event();
-  progress bar("replay", last);
+  auto last = db->last_event();
+  progress bar("replay", last ? last->first : 0);
   replay_state rs;
   std::uint64_t n = 0;
   bool bad = false;
-  db->scan_events(0, UINT64_MAX, [&](std::uint64_t seq, std::string_view bytes) {
+  auto scanned = db->scan_events(0, UINT64_MAX, [&](std::uint64_t seq, std::string_view bytes) {
     bar.tick(++n);
     auto e = decode_stored(bytes);
     if (!e) {
@@ -104,6 +104,10 @@ int replay(const std::string& dir, const std::string& until) {
     rs.apply(*e);
     return true;
   });
+  if (!scanned) {
+    std::cerr << "crm-audit: " << scanned.err().message << "; stopping there\n";
+    bad = true;
+  }
   std::vector<const tickets::ticket*> ts;
   for (auto& [id, t] : rs.tickets)
     if (!t.id.empty())
@@ -152,13 +156,22 @@ int history(const std::string& dir, const std::string& entity) {
   if (!db)
     return 2;
   auto seqs = db->entity_seqs(entity);
-  if (seqs.empty()) {
+  if (!seqs) {
+    std::cerr << "crm-audit: " << seqs.err().message << "\n";
+    return 1;
+  }
+  if (seqs->empty()) {
     std::cerr << "crm-audit: no events for " << entity << "\n";
     return 1;
   }
-  for (auto seq : seqs)
-    if (auto e = db->event_at(seq))
-      std::cout << event_to_json(*e) << "\n";
+  for (auto seq : *seqs) {
+    auto e = db->event_at(seq);
+    if (!e) {
+      std::cerr << "crm-audit: " << e.err().message << "\n";
+      return 1;
+    }
+    std::cout << event_to_json(*e) << "\n";
+  }
   return 0;
 }
 

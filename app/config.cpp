@@ -32,12 +32,12 @@ void add_flags(CLI::App& app, config& c) {
   flag(app, "--sla-resolve", c.sla_resolve, "resolution SLA of a ticket");
   flag(app, "--sla-resolve-priority", c.sla_resolve_priority,
        "per-priority resolution SLA, like critical=4h,high=8h");
-  flag(app, "--escalate-after", c.escalate_after, "escalate tickets unresolved this long");
-  flag(app, "--dispute-after", c.dispute_after, "open a dispute for tickets unresolved this long");
+  flag(app, "--escalate-after", c.escalate_after, "escalate tickets unresolved this long (not used yet: notifications issue)");
+  flag(app, "--dispute-after", c.dispute_after, "open a dispute for tickets unresolved this long (not used yet: disputes issue)");
   flag(app, "--callback-retry-delay", c.callback_retry_delay, "first callback delay");
   flag(app, "--callback-max-attempts", c.callback_max_attempts, "call attempts before escalation");
-  flag(app, "--dispute-stall-after", c.dispute_stall_after, "a dispute in investigation this long is stalled");
-  flag(app, "--refund-approval-limit", c.refund_approval_limit, "rupees; larger refunds need a manager");
+  flag(app, "--dispute-stall-after", c.dispute_stall_after, "a dispute in investigation this long is stalled (not used yet: disputes issue)");
+  flag(app, "--refund-approval-limit", c.refund_approval_limit, "rupees; larger refunds need a manager (not used yet: disputes issue)");
   flag(app, "--commission-per-ticket", c.commission_per_ticket, "rupees; default for new reps");
   flag(app, "--log-format", c.log_format, "text or json");
   flag(app, "--log-level", c.log_level, "trace, debug, info, warn, error");
@@ -48,6 +48,9 @@ void add_flags(CLI::App& app, config& c) {
   flag(app, "--journal-delay-us", c.journal_delay_us, "extra wait (microseconds) to grow small journal batches");
   flag(app, "--idle-timeout", c.idle_timeout, "close idle HTTP connections after this long");
   flag(app, "--rate-limit", c.rate_limit, "requests a second per API key before 429 (0: no limit)");
+  flag(app, "--request-timeout", c.request_timeout, "answer 503 with Retry-After when a request takes longer");
+  flag(app, "--body-timeout", c.body_timeout, "close a connection whose request body is slower than this");
+  flag(app, "--max-connections", c.max_connections, "HTTP connections open at once; more are closed at once");
   flag(app, "--clock-offset", c.clock_offset, "run with the wall clock moved forward by this (drills, tests)");
   flag(app, "--port-file", c.port_file,
        "once listening, write the port to this file (with --listen HOST:0, the port the OS chose)");
@@ -79,6 +82,19 @@ result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_
   if (!idle)
     return idle.take_error();
   srv.idle_timeout = std::chrono::seconds(std::max<millis>(1, *idle / 1000));
+  auto body = duration("--body-timeout", c.body_timeout);
+  if (!body)
+    return body.take_error();
+  srv.body_timeout = std::chrono::seconds(std::max<millis>(1, *body / 1000));
+  if (c.max_connections < 1)
+    return error{errc::invalid, "--max-connections: at least 1"};
+  srv.max_connections = static_cast<std::size_t>(c.max_connections);
+  if (c.rate_limit < 0)
+    return error{errc::invalid, "--rate-limit: at least 0 (0: no limit)"};
+  auto timeout = duration("--request-timeout", c.request_timeout);
+  if (!timeout)
+    return timeout.take_error();
+  srv.request_timeout = std::chrono::milliseconds(*timeout);
 
   rt.data_dir = c.data_dir;
   if (c.durability != "os" && c.durability != "sync")

@@ -33,6 +33,9 @@ struct config {
   std::string clock_offset; // shifts the wall clock forward (drills and tests)
   std::string port_file;    // written with the listening port once the server listens
   double rate_limit = 0;    // requests a second per API key; 0: off
+  std::string request_timeout = "5s";
+  std::string body_timeout = "10s";
+  long max_connections = 10000;
   // Notification channels (CONTRACT section 11): accepted now, used by a later issue.
   std::string smtp_url, smtp_from, whatsapp_url, sms_url, webhook_url;
   std::string notify_retry_delay = "2s";

@@ -1,26 +1,57 @@
 // crm-server: wires the layers, serves until SIGTERM or SIGINT, then shuts down in order:
 // stop the HTTP server (and its io threads), drain the journal, stop the actors.
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 
 #include "actors/runtime.hpp"
 #include "app/config.hpp"
+#include "domain/text.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "storage/crypto.hpp"
 
 namespace {
 
+/// %* in a pattern: the message as the inside of a JSON string (quotes, backslashes and
+/// control characters escaped; bytes that are not UTF-8 replaced).
+class json_message_flag : public spdlog::custom_flag_formatter {
+public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    auto text = crm::printable(std::string_view(msg.payload.data(), msg.payload.size()), 1 << 16);
+    static const char* hex = "0123456789abcdef";
+    for (char ch : text) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c == '"' || c == '\\') {
+        dest.push_back('\\');
+        dest.push_back(ch);
+      } else if (c < 0x20) {
+        const char esc[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        dest.append(esc, esc + 6);
+      } else {
+        dest.push_back(ch);
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<json_message_flag>();
+  }
+};
+
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& format,
                                             spdlog::level::level_enum level) {
   auto l = spdlog::stderr_color_mt(name);
-  if (format == "json")
-    l->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
-                   spdlog::pattern_time_type::utc);
-  else
+  if (format == "json") {
+    auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    f->add_flag<json_message_flag>('*').set_pattern(
+      R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%*"})");
+    l->set_formatter(std::move(f));
+  } else
     l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %-7n %v", spdlog::pattern_time_type::utc);
   l->set_level(level);
   return l;
@@ -56,6 +87,22 @@ int main(int argc, char** argv) {
   rt_opts.master_key = keys->current_hex;
   rt_opts.master_key_previous = keys->previous_hex;
 
+  // Descriptors: the soft limit up to the hard one; connections get what RocksDB (512 open
+  // files) and the rest leave.
+  if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    if (nofile.rlim_cur < nofile.rlim_max) {
+      nofile.rlim_cur = nofile.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &nofile);
+      ::getrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    auto room = nofile.rlim_cur > 1024 ? static_cast<std::size_t>(nofile.rlim_cur - 1024) : 64;
+    if (srv_opts.max_connections > room) {
+      log->warn("--max-connections {} lowered to {}: the descriptor limit is {}",
+                srv_opts.max_connections, room, nofile.rlim_cur);
+      srv_opts.max_connections = room;
+    }
+  }
+
   // Signals are taken by sigwait on this thread; every thread started later inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
@@ -84,7 +131,7 @@ int main(int argc, char** argv) {
   const char* token = std::getenv("CRM_PLATFORM_TOKEN");
   if (!token || !*token)
     log->warn("CRM_PLATFORM_TOKEN is not set: no platform access (admin API keys cannot be made)");
-  crm::http::router router(runtime, clk, {token ? token : "", cfg.rate_limit});
+  crm::http::router router(runtime, clk, {token ? token : "", cfg.rate_limit, srv_opts.request_timeout});
   crm::http::add_system_routes(router);
   crm::http::add_ticket_routes(router);
   crm::http::add_rep_routes(router);

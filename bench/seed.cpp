@@ -29,8 +29,8 @@ int main(int argc, char** argv) {
   crm::tickets::sla_policy sla;
   const char* cats[] = {"technical", "billing", "logistics", "other"};
   const char* prios[] = {"critical", "high", "medium", "low"};
-  auto [last, h] = db.value()->last_event();
-  (void)h;
+  auto last_event = db.value()->last_event();
+  auto last = last_event ? last_event->first : 0;
   std::size_t first = 1;
   // Continue the ticket numbering after whatever the dir holds (a fresh dir in the benches).
   if (last)

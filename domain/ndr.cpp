@@ -1,6 +1,7 @@
 #include "domain/ndr.hpp"
 
 #include "domain/json.hpp"
+#include "domain/text.hpp"
 #include "domain/time_format.hpp"
 
 namespace crm::ndr {
@@ -14,9 +15,9 @@ std::optional<error> validate(const ndr_event& e) {
     else if (n > hi)
       v.add(field, "must be at most " + std::to_string(hi) + " characters");
   };
-  len("ndrEventId", e.ndr_event_id, 1, 100);
-  len("shipmentId", e.shipment_id, 0, 100);
-  len("orderId", e.order_id, 0, 100);
+  check_identifier(v, "ndrEventId", e.ndr_event_id, true);
+  check_identifier(v, "shipmentId", e.shipment_id);
+  check_identifier(v, "orderId", e.order_id);
   len("awb", e.awb, 0, 100);
   len("courier", e.courier, 0, 100);
   len("reason", e.reason, 0, 1000);

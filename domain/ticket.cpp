@@ -1,6 +1,6 @@
 #include "domain/ticket.hpp"
 
-
+#include "domain/text.hpp"
 #include "domain/time_format.hpp"
 
 namespace crm::tickets {
@@ -120,9 +120,9 @@ std::optional<error> validate(const create_cmd& c) {
     v.add("priority", "must be one of critical, high, medium, low");
   check_length(v, "subject", c.subject, 1, 200);
   check_length(v, "description", c.description, 0, 10000);
-  check_length(v, "relatedOrderId", c.related_order_id, 0, 100);
-  check_length(v, "relatedNDREventId", c.related_ndr_event_id, 0, 100);
-  check_length(v, "shipmentId", c.shipment_id, 0, 100);
+  check_identifier(v, "relatedOrderId", c.related_order_id);
+  check_identifier(v, "relatedNDREventId", c.related_ndr_event_id);
+  check_identifier(v, "shipmentId", c.shipment_id);
   if (c.cust) {
     check_length(v, "customer.name", c.cust->name, 0, 200);
     if (!c.cust->email.empty() && !valid_email(c.cust->email))

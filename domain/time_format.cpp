@@ -132,9 +132,10 @@ std::optional<millis> parse_duration(std::string_view s) {
 std::optional<std::int64_t> rupees_to_paise(double rupees) {
   if (!std::isfinite(rupees) || rupees < 0 || rupees > 1e11)
     return std::nullopt;
-  double scaled = rupees * 100.0;
-  double r = std::round(scaled);
-  if (std::fabs(scaled - r) > 1e-3)
+  double r = std::round(rupees * 100.0);
+  // Exact: r / 100 is correctly rounded, so it is the very double a decimal with at most two
+  // places parses to; anything else (1.00000001) had more places.
+  if (r / 100.0 != rupees)
     return std::nullopt;
   return static_cast<std::int64_t>(r);
 }

@@ -1,5 +1,6 @@
 // Admin (CONTRACT section 10), audit events (section 9), health and metrics.
 #include "domain/json.hpp"
+#include "domain/text.hpp"
 #include "domain/time_format.hpp"
 #include "http/api_util.hpp"
 
@@ -41,8 +42,7 @@ void add_admin_routes(router& r) {
     if (auto err = b->finish("the API key is not valid"))
       return reply(*err);
     validation v;
-    if (company.empty() || company.size() > 100)
-      v.add("companyId", company.empty() ? "is required" : "must be at most 100 characters");
+    check_identifier(v, "companyId", company, true);
     auto role = parse_role(role_s);
     if (role_s.empty())
       v.add("role", "is required");
@@ -50,24 +50,40 @@ void add_admin_routes(router& r) {
       v.add("role", "must be one of platform, admin, manager, agent, viewer");
     if (name.empty() || name.size() > 200)
       v.add("name", name.empty() ? "is required" : "must be at most 200 characters");
-    if (rep.size() > 100)
-      v.add("repId", "must be at most 100 characters");
     if (!v.ok())
       return reply(std::move(v).to_error("the API key is not valid"));
-    rt.keys().create(company, *role, name, rep, ctx.who.actor,
-                     [reply](result<std::pair<api_key, std::string>> k) {
-                       if (!k)
-                         return reply(k.err());
-                       auto& [key, secret] = k.value();
-                       reply(json_response(201, json::object([&](json::writer& w) {
-                         json::kv(w, "id", key.id);
-                         json::kv(w, "key", secret);
-                         json::kv(w, "companyId", key.company_id);
-                         json::kv(w, "role", to_string(key.r));
-                         json::kv(w, "name", key.name);
-                         json::kv_or_null(w, "repId", key.rep_id);
-                       })));
-                     });
+    auto create = [&rt, company, r = *role, name, rep, actor = ctx.who.actor, reply] {
+      rt.keys().create(company, r, name, rep, actor, [reply](result<std::pair<api_key, std::string>> k) {
+        if (!k)
+          return reply(k.err());
+        auto& [key, secret] = k.value();
+        auto body = [&](const std::string* shown) {
+          return json::object([&](json::writer& w) {
+            json::kv(w, "id", key.id);
+            if (shown)
+              json::kv(w, "key", *shown);
+            json::kv(w, "companyId", key.company_id);
+            json::kv(w, "role", to_string(key.r));
+            json::kv(w, "name", key.name);
+            json::kv_or_null(w, "repId", key.rep_id);
+          });
+        };
+        auto res = json_response(201, body(&secret));
+        res.replay_body = body(nullptr); // an Idempotency-Key replay never shows the key again
+        std::fill(secret.begin(), secret.end(), '\0');
+        reply(std::move(res));
+      });
+    };
+    if (rep.empty())
+      return create();
+    // The rep must be one of the company's (CONTRACT section 2): 422 otherwise.
+    caf::anon_send(rt.company_reader(company),
+                   get_rep{rep, false, [create, rep, reply](result<rep_view> v) {
+                             if (!v)
+                               return reply(error{errc::invalid, "the API key is not valid",
+                                                  {{"repId", "names no rep of the company"}}});
+                             create();
+                           }});
   });
 
   r.add("GET", base, platform_only, [&rt](context& ctx, responder reply) {
@@ -167,13 +183,19 @@ void add_system_routes(router& r) {
       out += "# HELP crm_resident_ticket_actors Ticket actors in memory.\n";
       out += "# TYPE crm_resident_ticket_actors gauge\n";
       out += "crm_resident_ticket_actors " + std::to_string(rt.resident_tickets()) + "\n";
+      out += "# HELP crm_company_registries Companies with a registry actor (companies with data).\n";
+      out += "# TYPE crm_company_registries gauge\n";
+      out += "crm_company_registries " + std::to_string(rt.companies()) + "\n";
+      out += "# HELP crm_idempotency_records Idempotency-Key records kept (at most 24 h).\n";
+      out += "# TYPE crm_idempotency_records gauge\n";
+      out += "crm_idempotency_records " + std::to_string(rt.idempotency().size()) + "\n";
       out += "# HELP crm_last_event_seq Seq of the last event written.\n";
       out += "# TYPE crm_last_event_seq gauge\n";
       out += "crm_last_event_seq " + std::to_string(rt.last_seq()) + "\n";
       out += "# HELP crm_recovery_seconds Time the last start spent recovering.\n";
       out += "# TYPE crm_recovery_seconds gauge\n";
       out += "crm_recovery_seconds " + std::to_string(rt.recovery().took_ms / 1000.0) + "\n";
-      reply(response{200, std::move(out), "text/plain; version=0.0.4", {}, {}});
+      reply(response{200, std::move(out), "text/plain; version=0.0.4", {}, {}, {}});
     },
     false);
 }

@@ -53,7 +53,7 @@ void add_call_routes(router& r) {
     auto lq = read_list_query(ctx);
     if (!lq)
       return reply(lq.err());
-    caf::anon_send(rt.company(ctx.who.company),
+    caf::anon_send(rt.company_reader(ctx.who.company),
                    list_calls{std::move(lq.value()), [reply](result<call_page> p) {
                                 if (!p)
                                   return reply(p.err());
@@ -73,7 +73,7 @@ void add_call_routes(router& r) {
   r.add("GET", base + "/:id", all_roles, [&rt](context& ctx, responder reply) {
     if (auto err = ctx.query.finish())
       return reply(*err);
-    caf::anon_send(rt.company(ctx.who.company),
+    caf::anon_send(rt.company_reader(ctx.who.company),
                    get_call{ctx.params[0], [reply](result<calls::call_log> c) {
                               if (!c)
                                 return reply(c.err());
@@ -136,7 +136,7 @@ void add_call_routes(router& r) {
   r.add("GET", "/api/v1/shipments/:shipmentId/timeline", all_roles, [&rt](context& ctx, responder reply) {
     if (auto err = ctx.query.finish())
       return reply(*err);
-    caf::anon_send(rt.company(ctx.who.company),
+    caf::anon_send(rt.company_reader(ctx.who.company),
                    shipment_timeline{ctx.params[0], [reply](result<std::vector<event>> evs) {
                                        if (!evs)
                                          return reply(evs.err());

@@ -112,7 +112,7 @@ void add_rep_routes(router& r) {
     auto lq = read_list_query(ctx);
     if (!lq)
       return reply(lq.err());
-    caf::anon_send(rt.company(ctx.who.company),
+    caf::anon_send(rt.company_reader(ctx.who.company),
                    list_reps{std::move(lq.value()), [reply](result<reps::list_page> p) {
                                if (!p)
                                  return reply(p.err());
@@ -137,7 +137,7 @@ void add_rep_routes(router& r) {
       return reply(error{errc::malformed, "reveal takes only bankDetails", {{"reveal", "must be bankDetails"}}});
     if (reveal && !(role_bit(ctx.who.r) & admins))
       return reply(forbidden("only admin and platform keys may reveal bank details"));
-    caf::anon_send(rt.company(ctx.who.company),
+    caf::anon_send(rt.company_reader(ctx.who.company),
                    get_rep{ctx.params[0], reveal.has_value(), [reply](result<rep_view> v) {
                              if (!v)
                                return reply(v.err());
@@ -211,7 +211,7 @@ void add_rep_routes(router& r) {
   r.add("GET", "/api/v1/crm/dispatcher/settings", all_roles, [&rt, settings_body](context& ctx, responder reply) {
     if (auto err = ctx.query.finish())
       return reply(*err);
-    caf::anon_send(rt.company(ctx.who.company),
+    caf::anon_send(rt.company_reader(ctx.who.company),
                    dispatch_settings{std::nullopt, ctx.origin(), [reply, settings_body](result<bool> on) {
                                        if (!on)
                                          return reply(on.err());
@@ -251,7 +251,7 @@ void add_rep_routes(router& r) {
       reps::write_json(w, *p);
       reply(json_response(200, std::string(sb.GetString(), sb.GetSize())));
     };
-    caf::anon_send(rt.company(ctx.who.company), std::move(m));
+    caf::anon_send(rt.company_reader(ctx.who.company), std::move(m));
   });
 }
 

@@ -94,7 +94,7 @@ void add_ticket_routes(router& r) {
     if (!lq)
       return reply(lq.err());
     int page = lq->page, limit = lq->limit;
-    caf::anon_send(rt.company(ctx.who.company),
+    caf::anon_send(rt.company_reader(ctx.who.company),
                    list_tickets{std::move(lq.value()), [reply, page, limit](result<tickets::list_page> p) {
                                   if (!p)
                                     return reply(p.err());
@@ -114,7 +114,7 @@ void add_ticket_routes(router& r) {
   r.add("GET", base + "/:ticketId", all_roles, [&rt](context& ctx, responder reply) {
     if (auto err = ctx.query.finish())
       return reply(*err);
-    caf::anon_send(rt.company(ctx.who.company),
+    caf::anon_send(rt.company_reader(ctx.who.company),
                    get_ticket{ctx.params[0], [reply](result<tickets::ticket> t) {
                                 if (!t)
                                   return reply(t.err());
@@ -177,7 +177,7 @@ void add_ticket_routes(router& r) {
       return reply(*err);
     if (auto err = ctx.query.finish())
       return reply(*err);
-    caf::anon_send(rt.company(ctx.who.company),
+    caf::anon_send(rt.company_reader(ctx.who.company),
                    ticket_metrics{mq, [reply](result<tickets::metrics> m) {
                                     if (!m)
                                       return reply(m.err());

@@ -55,6 +55,10 @@ std::optional<std::string> body_reader::str(std::string_view key, bool null_as_e
     problem(key, "must be a string");
     return std::nullopt;
   }
+  if (null_as_empty && s.empty()) {
+    problem(key, "must not be empty (null clears it)");
+    return std::nullopt;
+  }
   return std::string(s);
 }
 
@@ -165,16 +169,21 @@ std::optional<std::vector<body_reader>> body_reader::objects(std::string_view ke
 }
 
 void body_reader::require(std::string_view key) {
-  if (!has(key))
+  simdjson::dom::element e;
+  if (obj_[key].get(e) || e.is_null())
     problem(key, "is required");
 }
 
 std::optional<error> body_reader::finish(std::string message) {
-  for (auto [k, v] : obj_)
-    if (seen_.find(k) == seen_.end())
+  std::set<std::string_view> keys;
+  for (auto [k, v] : obj_) {
+    if (!keys.insert(k).second)
+      problem(k, "appears more than once");
+    else if (seen_.find(k) == seen_.end())
       problem(k, "unknown field");
+  }
   seen_.clear();
-  for (auto [k, v] : obj_)
+  for (auto k : keys)
     seen_.emplace(k);
   if (problems_->ok())
     return std::nullopt;

@@ -20,7 +20,8 @@ public:
   body_reader(simdjson::dom::object obj, std::string prefix, validation* problems);
 
   bool has(std::string_view key) const;
-  /// A string field; nullopt when absent. A null is absent unless `null_as_empty`.
+  /// A string field; nullopt when absent. A null is absent unless `null_as_empty`, which
+  /// reads null as "" (clear the field) and refuses an empty string.
   std::optional<std::string> str(std::string_view key, bool null_as_empty = false);
   std::optional<std::int64_t> integer(std::string_view key);
   std::optional<double> number(std::string_view key);
@@ -33,8 +34,10 @@ public:
   /// Strings of an array field.
   std::optional<std::vector<std::string>> strings(std::string_view key);
 
+  /// A problem "is required" when the field is absent or null.
   void require(std::string_view key);
-  /// Adds a problem for every key not read (call it on nested readers too); then the problems
+  /// Adds a problem for every key not read and every key given twice (call it on nested
+  /// readers too); then the problems
   /// collected so far, by this reader and the ones nested in it, as one 422, if any.
   std::optional<error> finish(std::string message = "the request body is not valid");
   validation& problems() { return *problems_; }

@@ -1,6 +1,8 @@
 #pragma once
-// A token bucket per API key: `rate` requests a second on average, bursts of up to `rate`.
+// A token bucket per API key: `rate` requests a second on average, bursts of up to `rate`
+// (at least one request: a rate below 1 spaces requests out instead of refusing them all).
 // Thread safe (sharded locks); the io threads call it for every authenticated request.
+#include <algorithm>
 #include <array>
 #include <mutex>
 #include <optional>
@@ -14,7 +16,7 @@ namespace crm::http {
 class rate_limiter {
 public:
   /// rate 0: never limits.
-  explicit rate_limiter(double rate) : rate_(rate) {}
+  explicit rate_limiter(double rate) : rate_(rate), burst_(std::max(1.0, rate)) {}
 
   /// Takes one token for `key` at steady time `now`; when none is left, the milliseconds
   /// until one is.
@@ -23,10 +25,10 @@ public:
       return std::nullopt;
     auto& shard = shards_[std::hash<std::string>{}(key) % shards_.size()];
     std::lock_guard<std::mutex> lock(shard.mu);
-    auto [it, fresh] = shard.buckets.try_emplace(key, bucket{rate_, now});
+    auto [it, fresh] = shard.buckets.try_emplace(key, bucket{burst_, now});
     auto& b = it->second;
     if (!fresh) {
-      b.tokens = std::min(rate_, b.tokens + static_cast<double>(now - b.last) * rate_ / 1000.0);
+      b.tokens = std::min(burst_, b.tokens + static_cast<double>(now - b.last) * rate_ / 1000.0);
       b.last = now;
     }
     if (b.tokens >= 1.0) {
@@ -46,6 +48,7 @@ private:
     std::unordered_map<std::string, bucket> buckets;
   };
   double rate_;
+  double burst_;
   std::array<shard, 16> shards_;
 };
 

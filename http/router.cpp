@@ -1,14 +1,14 @@
 #include "http/router.hpp"
 
+#include <boost/url/encoding_opts.hpp>
 #include <boost/url/parse.hpp>
-#include <boost/url/pct_string_view.hpp>
-#include <boost/url/parse_query.hpp>
 #include <boost/url/url_view.hpp>
 #include <openssl/crypto.h>
 
 #include <chrono>
 
 #include "domain/json.hpp"
+#include "domain/text.hpp"
 
 namespace crm::http {
 
@@ -34,21 +34,45 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string join_params(const std::vector<std::string>& ps) {
+  std::string out;
+  for (auto& p : ps)
+    out.append(std::to_string(p.size())).append(":").append(p);
+  return out;
+}
+
 } // namespace
 
-result<query_params> query_params::parse(std::string_view query) {
-  query_params q;
-  if (query.empty())
-    return q;
-  auto parsed = boost::urls::parse_query(query);
-  if (!parsed)
-    return error{errc::malformed, "the query string is not valid"};
-  for (auto p : *parsed) {
-    q.items_.emplace_back(p.key, p.has_value ? p.value : std::string());
-    q.taken_.push_back(false);
+result<request_target> parse_target(std::string_view target) {
+  auto u = boost::urls::parse_origin_form(target);
+  if (!u)
+    return error{errc::malformed, "the request target is not a valid path and query"};
+  request_target out;
+  // Empty segments (a doubled or trailing slash) are not part of a route.
+  for (auto seg : u->encoded_segments()) {
+    if (seg.empty())
+      continue;
+    auto s = seg.decode();
+    if (!valid_utf8(s))
+      return error{errc::malformed, "the path is not valid UTF-8 once decoded"};
+    out.segments.push_back(std::move(s));
   }
-  return q;
+  if (u->has_query()) {
+    boost::urls::encoding_opts form(true); // '+' is a space, as forms and HTTP libraries send it
+    for (auto p : u->encoded_params()) {
+      auto k = p.key.decode(form);
+      auto v = p.has_value ? p.value.decode(form) : std::string();
+      if (!valid_utf8(k) || !valid_utf8(v))
+        return error{errc::malformed, "the query string is not valid UTF-8 once decoded",
+                     {{valid_utf8(k) ? k : printable(k), "must be valid UTF-8"}}};
+      out.query.emplace_back(std::move(k), std::move(v));
+    }
+  }
+  return out;
 }
+
+query_params::query_params(std::vector<std::pair<std::string, std::string>> items)
+  : items_(std::move(items)), taken_(items_.size(), false) {}
 
 std::optional<std::string> query_params::take(std::string_view name) {
   std::optional<std::string> out;
@@ -113,10 +137,22 @@ void http_metrics::render(std::string& out) const {
   for (auto& [k, h] : latency_)
     h->render(out, "crm_http_request_duration_seconds",
               "route=\"" + k.first + "\",status=\"" + std::to_string(k.second) + "\",");
+  out += "# HELP crm_http_open_connections HTTP connections open now.\n";
+  out += "# TYPE crm_http_open_connections gauge\n";
+  out += "crm_http_open_connections " + std::to_string(open_connections.load()) + "\n";
+  out += "# HELP crm_http_refused_connections_total Connections closed at once: the connection limit or no descriptor left.\n";
+  out += "# TYPE crm_http_refused_connections_total counter\n";
+  out += "crm_http_refused_connections_total " + std::to_string(refused_connections.load()) + "\n";
+  out += "# HELP crm_http_timed_out_connections_total Connections closed for a slow body, an idle keep-alive or unread answers.\n";
+  out += "# TYPE crm_http_timed_out_connections_total counter\n";
+  out += "crm_http_timed_out_connections_total " + std::to_string(timed_out_connections.load()) + "\n";
+  out += "# HELP crm_http_buffered_output_bytes Bytes of answers waiting for their clients to read them.\n";
+  out += "# TYPE crm_http_buffered_output_bytes gauge\n";
+  out += "crm_http_buffered_output_bytes " + std::to_string(buffered_output_bytes.load()) + "\n";
 }
 
 router::router(actors::runtime& rt, const crm::clock& clk, options opts)
-  : rt_(rt), clk_(clk), limiter_(opts.rate_limit) {
+  : rt_(rt), clk_(clk), limiter_(opts.rate_limit), request_timeout_(opts.request_timeout) {
   if (!opts.platform_token.empty())
     platform_hash_ = sha256_hex(opts.platform_token);
 }
@@ -147,39 +183,101 @@ std::optional<principal> router::authenticate(const request& req) const {
   return principal{key->company_id, key->r, key->id, key->rep_id};
 }
 
-void router::handle(request req, responder::sink out) {
-  auto started = std::chrono::steady_clock::now();
-  std::string target = req.target;
-  auto qpos = target.find('?');
-  std::string_view path = std::string_view(target).substr(0, qpos);
-  std::string_view query = qpos == std::string::npos ? std::string_view{}
-                                                     : std::string_view(target).substr(qpos + 1);
-  auto segs = split_path(path);
-  const route* found = nullptr;
-  bool path_matched = false;
-  std::vector<std::string> params;
+const router::route* router::match(const std::string& method, const std::vector<std::string>& segs,
+                                   std::vector<std::string>& params, bool& path_matched) const {
+  path_matched = false;
   for (auto& r : routes_) {
     if (r.segments.size() != segs.size())
       continue;
     std::vector<std::string> ps;
     bool ok = true;
     for (size_t i = 0; i < segs.size() && ok; ++i) {
-      if (!r.segments[i].empty() && r.segments[i][0] == ':') {
-        auto pct = boost::urls::make_pct_string_view(segs[i]);
-        ps.push_back(pct ? pct->decode() : segs[i]);
-      } else {
+      if (!r.segments[i].empty() && r.segments[i][0] == ':')
+        ps.push_back(segs[i]);
+      else
         ok = r.segments[i] == segs[i];
-      }
     }
     if (!ok)
       continue;
     path_matched = true;
-    if (r.method == req.method) {
-      found = &r;
+    if (r.method == method) {
       params = std::move(ps);
-      break;
+      return &r;
     }
   }
+  return nullptr;
+}
+
+bool json_media_type(std::string_view ct) {
+  auto semi = ct.find(';');
+  auto type = ct.substr(0, semi);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t'))
+    type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t'))
+    type.remove_prefix(1);
+  constexpr std::string_view want = "application/json";
+  if (type.size() != want.size())
+    return false;
+  for (size_t i = 0; i < want.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(type[i])) != want[i])
+      return false;
+  return true;
+}
+
+std::optional<error> router::check_headers(const request& req, const route& r,
+                                           const principal* who) const {
+  if (!valid_header_text(req.authorization))
+    return error{errc::malformed, "the Authorization header is not valid text",
+                 {{"Authorization", "must be printable UTF-8"}}};
+  if (who && who->r == actors::role::platform && !r.admin_path) {
+    if (req.company_header.empty())
+      return error{errc::malformed, "X-Company-Id is required with the platform token",
+                   {{"X-Company-Id", "is required"}}};
+    if (!valid_identifier(req.company_header))
+      return error{errc::malformed, "X-Company-Id is not a valid company id",
+                   {{"X-Company-Id", identifier_problem(req.company_header)}}};
+  }
+  if (req.method == "POST" && r.needs_auth && req.has_idempotency_key
+      && !valid_identifier(req.idempotency_key))
+    return error{errc::malformed, "Idempotency-Key is not valid",
+                 {{"Idempotency-Key", identifier_problem(req.idempotency_key)}}};
+  if ((req.method == "POST" || req.method == "PUT") && req.has_body
+      && !json_media_type(req.content_type))
+    return error{errc::unsupported_media, "the body must be application/json",
+                 {{"Content-Type", "must be application/json"}}};
+  return std::nullopt;
+}
+
+std::optional<response> router::precheck(const request& req) const {
+  auto t = parse_target(req.target);
+  if (!t)
+    return error_response(t.err());
+  std::vector<std::string> params;
+  bool path_matched = false;
+  auto* found = match(req.method, t->segments, params, path_matched);
+  if (!found || !found->needs_auth)
+    return std::nullopt; // the full handling answers these without reading much
+  if (!ready_)
+    return error_response(errc::unavailable, "recovering; try again shortly");
+  auto who = authenticate(req);
+  if (!who)
+    return error_response(errc::unauthorized, req.authorization.empty()
+                                                ? "missing Authorization: Bearer <key>"
+                                                : "unknown or revoked key");
+  if (!(found->allowed & role_bit(who->r)))
+    return error_response(errc::forbidden, std::string("the ") + actors::to_string(who->r)
+                                             + " role may not do this");
+  if (auto err = check_headers(req, *found, &*who))
+    return error_response(*err);
+  return std::nullopt;
+}
+
+void router::handle(request req, responder::sink out) {
+  auto started = std::chrono::steady_clock::now();
+  auto target = parse_target(req.target);
+  std::vector<std::string> params;
+  bool path_matched = false;
+  const route* found = target ? match(req.method, target->segments, params, path_matched) : nullptr;
   std::string label = found ? found->method + " " + found->label : "unmatched";
   auto* metrics = &metrics_;
   responder reply([out = std::move(out), label, started, metrics](response r) {
@@ -187,9 +285,12 @@ void router::handle(request req, responder::sink out) {
     metrics->observe(label, r.status, secs);
     out(std::move(r));
   });
+  if (!target)
+    return reply(target.err());
   if (!found) {
     if (path_matched) {
-      auto r = error_response(errc::not_found, "method " + req.method + " is not allowed on this path");
+      auto r = error_response(errc::not_found, "method " + printable(req.method, 20)
+                                                 + " is not allowed on this path");
       r.status = 405;
       return reply(std::move(r));
     }
@@ -197,50 +298,42 @@ void router::handle(request req, responder::sink out) {
   }
   if (found->needs_auth && !ready_)
     return reply(error{errc::unavailable, "recovering; try again shortly"});
-  auto q = query_params::parse(query);
-  if (!q)
-    return reply(q.err());
-  context ctx{std::move(req), std::move(params), std::move(q.value()), {}, clk_.wall_now()};
+  if (found->needs_auth && request_timeout_.count() > 0)
+    deadlines_.watch(reply, request_timeout_);
+  context ctx{std::move(req), std::move(params), query_params(std::move(target->query)), {},
+              clk_.wall_now()};
   if (found->needs_auth) {
     auto who = authenticate(ctx.req);
-    if (!who)
+    if (!who) {
+      if (!valid_header_text(ctx.req.authorization))
+        return reply(*check_headers(ctx.req, *found, nullptr));
       return reply(error{errc::unauthorized, ctx.req.authorization.empty()
                                                ? "missing Authorization: Bearer <key>"
                                                : "unknown or revoked key"});
+    }
     if (!(found->allowed & role_bit(who->r)))
       return reply(error{errc::forbidden, std::string("the ") + actors::to_string(who->r)
                                             + " role may not do this"});
-    if (who->r == actors::role::platform && !found->admin_path) {
-      if (who->company.empty())
-        return reply(error{errc::malformed, "X-Company-Id is required with the platform token",
-                           {{"X-Company-Id", "is required"}}});
-      if (who->company.size() > 100)
-        return reply(error{errc::malformed, "X-Company-Id is too long",
-                           {{"X-Company-Id", "must be at most 100 characters"}}});
-    }
+    if (auto err = check_headers(ctx.req, *found, &*who))
+      return reply(*err);
     if (auto wait = limiter_.take(who->actor, clk_.steady_now())) {
       auto r = error_response(errc::rate_limited, "too many requests for this key; slow down");
       r.headers.emplace_back("Retry-After", std::to_string((*wait + 999) / 1000));
       return reply(std::move(r));
     }
     ctx.who = std::move(*who);
+  } else if (auto err = check_headers(ctx.req, *found, nullptr)) {
+    return reply(*err);
   }
-  if (ctx.req.method == "POST" || ctx.req.method == "PUT") {
-    auto& ct = ctx.req.content_type;
-    if (!ctx.req.body.empty() && ct.compare(0, 16, "application/json") != 0)
-      return reply(error{errc::unsupported_media, "the body must be application/json"});
-  }
-  if (ctx.req.method == "POST" && !ctx.req.idempotency_key.empty() && found->needs_auth) {
-    if (ctx.req.idempotency_key.size() > 200)
-      return reply(error{errc::malformed, "Idempotency-Key is too long",
-                         {{"Idempotency-Key", "must be at most 200 characters"}}});
+  if (ctx.req.method == "POST" && ctx.req.has_idempotency_key && found->needs_auth) {
     auto scope = ctx.who.company.empty() ? std::string("_platform") : ctx.who.company;
-    auto fingerprint = sha256_hex(ctx.req.method + " " + std::string(path) + "\n" + ctx.req.body);
+    auto fingerprint = sha256_hex(ctx.req.method + " " + found->label + "\n"
+                                  + join_params(ctx.params) + "\n" + ctx.req.body);
     actors::idempotency_store::answer prior;
     auto& store = rt_.idempotency();
     switch (store.begin(scope, ctx.req.idempotency_key, fingerprint, prior)) {
       case actors::idempotency_store::verdict::replay: {
-        response r{prior.status, prior.body, "application/json", {{"Idempotent-Replayed", "true"}}, {}};
+        response r{prior.status, prior.body, "application/json", {{"Idempotent-Replayed", "true"}}, {}, {}};
         return reply(std::move(r));
       }
       case actors::idempotency_store::verdict::mismatch:
@@ -250,6 +343,12 @@ void router::handle(request req, responder::sink out) {
       case actors::idempotency_store::verdict::in_progress:
         return reply(error{errc::conflict, "a request with this Idempotency-Key is in progress",
                            {{"Idempotency-Key", "in progress"}}});
+      case actors::idempotency_store::verdict::full: {
+        auto r = error_response(errc::rate_limited,
+                                "too many Idempotency-Key records for this company; retry later or without a key");
+        r.headers.emplace_back("Retry-After", "60");
+        return reply(std::move(r));
+      }
       case actors::idempotency_store::verdict::proceed: break;
     }
     auto key = ctx.req.idempotency_key;
@@ -259,7 +358,7 @@ void router::handle(request req, responder::sink out) {
         return reply(std::move(r));
       }
       auto status = r.status;
-      auto body = r.materialize();
+      auto body = r.replay_body ? *r.replay_body : r.materialize();
       store.complete(scope, key, status, body, [reply, r = std::move(r)]() mutable { reply(std::move(r)); });
     });
   }

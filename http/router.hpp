@@ -2,6 +2,8 @@
 // Turns a request into a response and never touches a socket: matches the route, checks the
 // key, the role and the company, applies Idempotency-Key, and calls the handler. Handlers are
 // thin: read the body and query into a command, send one message, map the answer.
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -24,10 +26,25 @@ struct principal {
   std::string rep_id; // agent keys bound to a rep
 };
 
+/// A request target parsed with Boost.URL: the path's non-empty segments and the query's
+/// parameters, both percent-decoded ('+' is a space in the query) and checked to be UTF-8.
+struct request_target {
+  std::vector<std::string> segments;
+  std::vector<std::pair<std::string, std::string>> query;
+};
+/// errc::malformed when the target is not an origin-form path and query, or decodes to bytes
+/// that are not UTF-8.
+result<request_target> parse_target(std::string_view target);
+
+/// True when a Content-Type names application/json exactly (any case, parameters aside).
+bool json_media_type(std::string_view content_type);
+
 /// Query parameters with the set a route allows: unknown ones are 400.
 class query_params {
 public:
-  static result<query_params> parse(std::string_view query);
+  query_params() = default;
+  /// Decoded name and value pairs, in the order sent.
+  explicit query_params(std::vector<std::pair<std::string, std::string>> items);
   /// The value, several values (repeated or comma-joined) joined by commas.
   std::optional<std::string> take(std::string_view name);
   std::vector<std::string> take_list(std::string_view name);
@@ -65,6 +82,13 @@ public:
   void observe(const std::string& route, int status, double seconds);
   void render(std::string& out) const;
 
+  /// Kept by the server: connections open now, and those shed at the limit or for a client
+  /// that sent a body too slowly or left its answers unread.
+  std::atomic<long> open_connections{0};
+  std::atomic<std::uint64_t> refused_connections{0};
+  std::atomic<std::uint64_t> timed_out_connections{0};
+  std::atomic<long> buffered_output_bytes{0};
+
 private:
   using hist = histogram<10>;
   mutable std::mutex mu_;
@@ -77,6 +101,7 @@ public:
   struct options {
     std::string platform_token; // empty: no platform token accepted
     double rate_limit = 0;      // requests a second per API key; 0: no limit
+    std::chrono::milliseconds request_timeout{5000}; // answer 503 past this; 0: never
   };
   router(actors::runtime& rt, const crm::clock& clk, options opts);
 
@@ -86,6 +111,11 @@ public:
 
   /// Answers through `out` exactly once, possibly from another thread.
   void handle(request req, responder::sink out);
+
+  /// What can be told from the headers alone, before a body is read: an answer (401, 403,
+  /// 400, 415, 503) when the request cannot succeed whatever its body, so that the server does
+  /// not buffer a megabyte for a client without a key. nullopt: read the body and handle it.
+  std::optional<response> precheck(const request& req) const;
 
   http_metrics& metrics() { return metrics_; }
   actors::runtime& runtime() { return rt_; }
@@ -104,6 +134,12 @@ private:
     bool admin_path;
   };
   std::optional<principal> authenticate(const request& req) const;
+  const route* match(const std::string& method, const std::vector<std::string>& segs,
+                     std::vector<std::string>& params, bool& path_matched) const;
+  /// The headers used as data: X-Company-Id and Idempotency-Key are identifiers, Authorization
+  /// is printable, a body is application/json.
+  std::optional<error> check_headers(const request& req, const route& r,
+                                     const principal* who) const;
 
   actors::runtime& rt_;
   const crm::clock& clk_;
@@ -112,6 +148,8 @@ private:
   std::vector<route> routes_;
   http_metrics metrics_;
   std::atomic<bool> ready_{false};
+  std::chrono::milliseconds request_timeout_;
+  deadline_keeper deadlines_;
 };
 
 /// Registers every route of the API.

@@ -7,8 +7,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <atomic>
+#include <cerrno>
 #include <deque>
+#include <list>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -36,83 +41,192 @@ beast_response to_beast(response r, unsigned version, bool keep_alive) {
   return res;
 }
 
+class session;
+
+/// What the listener, the sessions and stop() share.
+struct shared_state {
+  router& rt;
+  const server_options& opts;
+  http_metrics& metrics;
+  std::shared_ptr<spdlog::logger> log;
+  std::atomic<long> in_flight{0}; // requests read whose answers are not yet written
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::list<std::weak_ptr<session>> sessions;
+
+  /// Runs `f` on each live session's strand.
+  template <class F>
+  void each_session(F f);
+};
+
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(tcp::socket&& s, router& r, const server_options& o, std::atomic<int>& in_flight)
-    : stream_(std::move(s)), router_(r), opts_(o), in_flight_(in_flight) {}
+  session(tcp::socket&& s, shared_state& st) : stream_(std::move(s)), st_(st) {
+    ++st_.metrics.open_connections;
+  }
+  ~session() {
+    --st_.metrics.open_connections;
+    st_.in_flight -= pending_;
+    st_.metrics.buffered_output_bytes -= static_cast<long>(queued_bytes_);
+    std::lock_guard<std::mutex> lock(st_.mu);
+    st_.sessions.erase(registered_);
+  }
 
   void run() {
+    {
+      std::lock_guard<std::mutex> lock(st_.mu);
+      registered_ = st_.sessions.insert(st_.sessions.end(), weak_from_this());
+    }
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&session::do_read, shared_from_this()));
+  }
+
+  auto executor() { return stream_.get_executor(); }
+
+  /// Closes the connection when it waits for a new request with nothing buffered: at shutdown
+  /// (`for_good`: and reads no further request) or to free a descriptor at the limit.
+  void shed_if_idle(bool for_good) {
+    if (for_good)
+      closing_ = true;
+    if (reading_ && !in_body_ && buffer_.size() == 0 && queue_.empty()) {
+      beast::error_code ec;
+      stream_.socket().cancel(ec);
+      closing_ = true;
+    }
   }
 
 private:
   struct slot {
     std::optional<beast_response> res;
     bool keep_alive = true;
+    bool counted = false; // a request handed to the router (not an error of the read itself)
+    std::size_t bytes = 0;
   };
 
   void do_read() {
-    if (closing_ || reading_ || queue_.size() >= opts_.pipeline_limit)
+    if (closing_ || reading_ || queue_.size() >= st_.opts.pipeline_limit
+        || queued_bytes_ >= st_.opts.output_limit)
       return;
+    if (st_.stopping) {
+      closing_ = true;
+      if (queue_.empty())
+        do_close();
+      return;
+    }
     reading_ = true;
+    in_body_ = false;
     parser_.emplace();
-    parser_->body_limit(opts_.body_limit);
-    parser_->header_limit(static_cast<std::uint32_t>(opts_.header_limit));
-    stream_.expires_after(opts_.idle_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&session::on_read, shared_from_this()));
+    parser_->body_limit(st_.opts.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(st_.opts.header_limit));
+    stream_.expires_after(st_.opts.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
 
-  void fail_with(int status, const char* code, const char* message) {
+  void fail_with(response body) {
     auto s = std::make_shared<slot>();
     s->keep_alive = false;
-    auto body = error_response(errc::malformed, message);
-    body.status = status;
-    if (status == 413)
-      body = error_response(errc::too_large, message);
-    (void)code;
     s->res = to_beast(std::move(body), 11, false);
+    s->bytes = s->res->body().size();
+    queued_bytes_ += s->bytes;
+    st_.metrics.buffered_output_bytes += static_cast<long>(s->bytes);
     queue_.push_back(s);
     closing_ = true;
     maybe_write();
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
+  /// A read error: an answer for what is not HTTP or too large, else a quiet close.
+  void read_failed(beast::error_code ec) {
     reading_ = false;
     if (ec == bhttp::error::body_limit)
-      return fail_with(413, "payload_too_large", "the request body is over 1 MiB");
-    if (ec == bhttp::error::header_limit)
-      return fail_with(431, "headers_too_large", "the request headers are too large");
-    if (ec) {
-      closing_ = true;
-      bool protocol_error = ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category()
-                            && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
-      if (protocol_error)
-        return fail_with(400, "bad_request", "the request is not valid HTTP");
-      if (queue_.empty())
-        do_close();
-      return;
+      return fail_with(error_response(errc::too_large, "the request body is over 1 MiB"));
+    if (ec == bhttp::error::header_limit) {
+      auto r = error_response(errc::malformed, "the request headers are too large");
+      r.status = 431;
+      return fail_with(std::move(r));
     }
-    auto req = parser_->release();
-    auto s = std::make_shared<slot>();
-    s->keep_alive = req.keep_alive();
-    queue_.push_back(s);
+    closing_ = true;
+    if (ec == beast::error::timeout && in_body_)
+      ++st_.metrics.timed_out_connections;
+    bool protocol_error = ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category()
+                          && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+    if (protocol_error)
+      return fail_with(error_response(errc::malformed, "the request is not valid HTTP"));
+    if (queue_.empty())
+      do_close();
+  }
+
+  static bool has_body(const bhttp::request_parser<bhttp::string_body>& p) {
+    return p.chunked() || (p.content_length() && *p.content_length() > 0);
+  }
+
+  request headers_of(const bhttp::request<bhttp::string_body>& req) const {
     request r;
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
     r.content_type = std::string(req[bhttp::field::content_type]);
     r.authorization = std::string(req[bhttp::field::authorization]);
     r.company_header = std::string(req["X-Company-Id"]);
-    r.idempotency_key = std::string(req["Idempotency-Key"]);
+    auto idem = req.find("Idempotency-Key");
+    r.has_idempotency_key = idem != req.end();
+    if (r.has_idempotency_key)
+      r.idempotency_key = std::string(idem->value());
+    r.has_body = has_body(*parser_);
+    return r;
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec)
+      return read_failed(ec);
+    if (parser_->is_done())
+      return on_read({}, 0);
+    in_body_ = true;
+    // Whatever the body, the headers may already settle the answer: no key, no role, a bad
+    // header. Then the body is not read (nor buffered) at all.
+    if (auto early = st_.rt.precheck(headers_of(parser_->get()))) {
+      reading_ = false;
+      return fail_with(std::move(*early));
+    }
+    stream_.expires_after(st_.opts.body_timeout);
+    if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+      return bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+        if (ec)
+          return self->read_failed(ec);
+        self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec)
+      return read_failed(ec);
+    reading_ = false;
+    in_body_ = false;
+    auto r = headers_of(parser_->get());
+    auto req = parser_->release();
+    auto s = std::make_shared<slot>();
+    s->keep_alive = req.keep_alive();
+    s->counted = true;
+    queue_.push_back(s);
     r.body = std::move(req.body());
     auto version = req.version();
-    ++in_flight_;
+    ++st_.in_flight;
+    ++pending_;
     auto self = shared_from_this();
-    router_.handle(std::move(r), [self, s, version](response resp) {
+    st_.rt.handle(std::move(r), [self, s, version](response resp) {
       net::post(self->stream_.get_executor(), [self, s, version, resp = std::move(resp)]() mutable {
-        s->res = to_beast(std::move(resp), version, s->keep_alive);
-        --self->in_flight_;
+        bool keep = s->keep_alive && !self->st_.stopping;
+        s->res = to_beast(std::move(resp), version, keep);
+        s->bytes = s->res->body().size();
+        self->queued_bytes_ += s->bytes;
+        self->st_.metrics.buffered_output_bytes += static_cast<long>(s->bytes);
         self->maybe_write();
       });
     });
@@ -126,19 +240,29 @@ private:
     if (writing_ || queue_.empty() || !queue_.front()->res)
       return;
     writing_ = true;
+    stream_.expires_after(st_.opts.idle_timeout);
     bhttp::async_write(stream_, *queue_.front()->res,
                        beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
-    if (ec)
+    if (ec) {
+      if (ec == beast::error::timeout)
+        ++st_.metrics.timed_out_connections;
       return do_close();
-    bool keep = queue_.front()->keep_alive && queue_.front()->res->keep_alive();
+    }
+    auto& front = *queue_.front();
+    bool keep = front.keep_alive && front.res->keep_alive();
+    queued_bytes_ -= front.bytes;
+    st_.metrics.buffered_output_bytes -= static_cast<long>(front.bytes);
+    if (front.counted) {
+      --pending_;
+      --st_.in_flight;
+    }
     queue_.pop_front();
     if (!keep) {
       closing_ = true;
-      queue_.clear();
       return do_close();
     }
     maybe_write();
@@ -172,28 +296,43 @@ private:
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  router& router_;
-  const server_options& opts_;
-  std::atomic<int>& in_flight_;
+  shared_state& st_;
+  std::list<std::weak_ptr<session>>::iterator registered_;
   std::deque<std::shared_ptr<slot>> queue_;
+  std::size_t queued_bytes_ = 0;
+  long pending_ = 0; // requests handed to the router and not yet written back
   bool reading_ = false;
+  bool in_body_ = false;
   bool writing_ = false;
   bool closing_ = false;
   bool closed_ = false;
   std::vector<char> drain_buf_;
 };
 
+template <class F>
+void shared_state::each_session(F f) {
+  std::vector<std::shared_ptr<session>> live;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& w : sessions)
+      if (auto s = w.lock())
+        live.push_back(std::move(s));
+  }
+  for (auto& s : live)
+    net::post(s->executor(), [s, f] { f(*s); });
+}
+
 class listener : public std::enable_shared_from_this<listener> {
 public:
-  listener(net::io_context& ioc, tcp::acceptor&& acc, router& r, const server_options& o,
-           std::atomic<int>& in_flight)
-    : ioc_(ioc), acceptor_(std::move(acc)), router_(r), opts_(o), in_flight_(in_flight) {}
+  listener(net::io_context& ioc, tcp::acceptor&& acc, shared_state& st)
+    : ioc_(ioc), acceptor_(std::move(acc)), st_(st), backoff_(acceptor_.get_executor()) {}
 
   void run() { do_accept(); }
   void close() {
     net::post(acceptor_.get_executor(), [self = shared_from_this()] {
       beast::error_code ec;
       self->acceptor_.close(ec);
+      self->backoff_.cancel();
     });
   }
 
@@ -205,38 +344,56 @@ private:
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open())
       return;
+    if (ec == net::error::no_descriptors || ec.value() == ENFILE || ec == net::error::no_buffer_space) {
+      // Out of descriptors: retrying at once spins. Free idle connections, wait, then go on.
+      ++st_.metrics.refused_connections;
+      if (!warned_.exchange(true))
+        st_.log->warn("accept: {}; shedding idle connections and backing off", ec.message());
+      st_.each_session([](session& s) { s.shed_if_idle(false); });
+      backoff_.expires_after(std::chrono::milliseconds(50));
+      backoff_.async_wait([self = shared_from_this()](beast::error_code e) {
+        if (!e)
+          self->do_accept();
+      });
+      return;
+    }
     if (!ec) {
-      socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<session>(std::move(socket), router_, opts_, in_flight_)->run();
+      if (static_cast<std::size_t>(st_.metrics.open_connections.load()) >= st_.opts.max_connections
+          || st_.stopping) {
+        ++st_.metrics.refused_connections;
+        socket.close(ec);
+      } else {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<session>(std::move(socket), st_)->run();
+      }
     }
     do_accept();
   }
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
-  router& router_;
-  const server_options& opts_;
-  std::atomic<int>& in_flight_;
+  shared_state& st_;
+  net::steady_timer backoff_;
+  std::atomic<bool> warned_{false};
 };
 
 } // namespace
 
 struct server::impl {
   impl(router& r, server_options o, std::shared_ptr<spdlog::logger> l)
-    : router_(r), opts(std::move(o)), log(std::move(l)), ioc(o.threads) {}
-  router& router_;
+    : opts(std::move(o)), log(std::move(l)), ioc(opts.threads), st{r, opts, r.metrics(), log} {}
   server_options opts;
   std::shared_ptr<spdlog::logger> log;
   net::io_context ioc;
+  shared_state st;
   std::shared_ptr<listener> lst;
   std::vector<std::thread> threads;
-  std::atomic<int> in_flight{0};
   unsigned short port = 0;
   bool stopped = false;
 };
 
 server::server(router& r, server_options opts, std::shared_ptr<spdlog::logger> log)
-  : impl_(std::make_unique<impl>(r, std::move(opts), std::move(log))) {}
+  : impl_(std::make_unique<impl>(r, std::move(opts), log ? std::move(log) : spdlog::default_logger())) {}
 
 server::~server() {
   stop(std::chrono::milliseconds(0));
@@ -261,7 +418,7 @@ result<bool> server::start() {
     return error{errc::unavailable, "cannot listen on " + d.opts.address + ":"
                                       + std::to_string(d.opts.port) + ": " + ec.message()};
   d.port = acc.local_endpoint().port();
-  d.lst = std::make_shared<listener>(d.ioc, std::move(acc), d.router_, d.opts, d.in_flight);
+  d.lst = std::make_shared<listener>(d.ioc, std::move(acc), d.st);
   d.lst->run();
   for (int i = 0; i < std::max(1, d.opts.threads); ++i)
     d.threads.emplace_back([&d] { d.ioc.run(); });
@@ -277,14 +434,18 @@ void server::stop(std::chrono::milliseconds grace) {
   if (d.stopped)
     return;
   d.stopped = true;
+  d.st.stopping = true;
   if (d.lst)
     d.lst->close();
+  // Idle keep-alive connections close now; busy ones after their answers are written.
+  d.st.each_session([](session& s) { s.shed_if_idle(true); });
   auto deadline = std::chrono::steady_clock::now() + grace;
-  while (d.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  // Let the answers just produced reach their sockets.
-  if (grace.count() > 0)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while ((d.st.in_flight.load() > 0 || d.st.metrics.open_connections.load() > 0)
+         && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (d.st.in_flight.load() == 0) // the rest only linger to drain: no answer is owed
+      break;
+  }
   d.ioc.stop();
   for (auto& t : d.threads)
     if (t.joinable())

@@ -21,7 +21,17 @@ struct server_options {
   std::size_t body_limit = 1 << 20;
   std::size_t header_limit = 16 << 10;
   std::chrono::seconds idle_timeout{60};
+  /// A body must arrive within this of its headers; a slower client is cut off.
+  std::chrono::seconds body_timeout{10};
+  /// Requests read ahead of their answers on one connection (pipelining).
   std::size_t pipeline_limit = 16;
+  /// Bytes of finished answers a connection may hold for a client that does not read them;
+  /// past it the server stops reading that client's requests until it reads.
+  std::size_t output_limit = 1 << 20;
+  /// Connections open at once; past it (or with no descriptor left) new ones are closed at once.
+  std::size_t max_connections = 10000;
+  /// Passed to the router: a request unanswered this long gets 503 with Retry-After.
+  std::chrono::milliseconds request_timeout{5000};
 };
 
 class server {
@@ -35,8 +45,8 @@ public:
   result<bool> start();
   /// The bound port (useful with port 0).
   unsigned short port() const;
-  /// Stops accepting, waits up to `grace` for in-flight requests, then stops the io threads
-  /// and joins them.
+  /// Stops accepting, closes idle connections, waits up to `grace` for the requests in flight
+  /// to be answered and their answers written, then stops the io threads and joins them.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
 
 private:

@@ -4,13 +4,19 @@
 
 #include <rocksdb/write_batch.h>
 
+#include "domain/text.hpp"
+
 namespace crm::storage {
 
 journal::journal(store& s, journal_options opts, std::function<void(std::size_t)> on_batch)
   : store_(s), opts_(opts), on_batch_(std::move(on_batch)) {
-  auto [seq, hash] = store_.last_event();
-  last_seq_ = seq;
-  last_hash_ = hash;
+  auto last = store_.last_event();
+  if (last) {
+    last_seq_ = last->first;
+    last_hash_ = last->second;
+  } else {
+    broken_ = last.err().message; // every submission fails: the chain cannot go on unseen
+  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -92,7 +98,38 @@ void journal::run() {
   idle_cv_.notify_all();
 }
 
+namespace {
+
+/// What recovery could not read back: nullopt when every event of `s` decodes.
+std::optional<std::string> unreadable(const submission& s) {
+  for (auto& d : s.events) {
+    for (auto* f : {&d.company_id, &d.entity, &d.type, &d.actor, &d.data})
+      if (!valid_utf8(*f))
+        return "an event of " + printable(d.entity) + " holds bytes that are not UTF-8";
+    if (!d.data.empty() && (d.data.front() != '{' || d.data.back() != '}'))
+      return "the data of an event of " + printable(d.entity) + " is not a JSON object";
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 void journal::write_batch(std::vector<submission>& batch) {
+  if (!broken_.empty()) {
+    for (auto& sub : batch)
+      if (sub.done)
+        sub.done(error{errc::unavailable, "the event log cannot be written: " + broken_});
+    return;
+  }
+  // Refused submissions leave the batch before any seq is given out.
+  std::erase_if(batch, [](submission& sub) {
+    auto why = unreadable(sub);
+    if (!why)
+      return false;
+    if (sub.done)
+      sub.done(error{errc::invalid, "refused to store: " + *why});
+    return true;
+  });
   rocksdb::WriteBatch wb;
   std::uint64_t seq;
   std::string hash;

@@ -7,7 +7,9 @@
 // is each submission's completion called, on the journal thread, in submission order.
 //
 // A submission's rows are written atomically with its events. A failed write fails every
-// submission of the batch and leaves seq and hash where they were.
+// submission of the batch and leaves seq and hash where they were. A submission with an event
+// the log could not be read back with (a string that is not UTF-8, data that is not a JSON
+// object) is refused with errc::invalid and writes nothing; the others of its batch go on.
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -81,6 +83,7 @@ private:
   bool writing_ = false;
   std::uint64_t last_seq_ = 0;
   std::string last_hash_;
+  std::string broken_; // the log's end could not be read: every submission fails
   std::thread thread_;
 };
 

@@ -3,6 +3,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -41,7 +42,7 @@ namespace {
 /// The rows of entities the server numbers ("e|TKT-", "e|CALL-", "e|REP-") go mostly to the end
 /// of their kind's range, as new entities are numbered upwards: one hint per kind. Other entity
 /// rows (client-chosen NDR ids, later events of old entities) are left alone: a hint per entity
-/// would cost ~250 bytes each. Timer keys start with their due time, mostly past the last one
+/// would cost ~250 bytes each. (Keys as in keys.hpp: "c" lp(company) seq, "e" lp(entity) seq.) Timer keys start with their due time, mostly past the last one
 /// written: one hint. Saves most of the skiplist's key comparisons on the journal thread.
 class append_hint : public rocksdb::SliceTransform {
 public:
@@ -60,17 +61,20 @@ public:
   }
   bool InDomain(const rocksdb::Slice& key) const override {
     std::string_view k(key.data(), key.size());
-    if (k.size() > 10 && k[0] == 'c' && k[1] == '|')
+    if (k.size() > 11 && k[0] == 'c')
       return true;
     return numbered_kind(k) != 0;
   }
 
 private:
-  /// The length of "e|TKT-" (and the like) when the key is an entity row of that kind, else 0.
+  /// The length of "e" lp "TKT-" (and the like: the kind and its id length) when the key is an
+  /// entity row of that kind, else 0.
   static std::size_t numbered_kind(std::string_view k) {
-    for (std::string_view kind : {"e|TKT-", "e|CALL-", "e|REP-"})
-      if (k.size() > kind.size() + 8 && k.compare(0, kind.size(), kind) == 0)
-        return kind.size();
+    if (k.size() < 3 || k[0] != 'e')
+      return 0;
+    for (std::string_view kind : {"TKT-", "CALL-", "REP-"})
+      if (k.size() > 3 + kind.size() + 8 && k.compare(3, kind.size(), kind) == 0)
+        return 3 + kind.size();
     return 0;
   }
 };
@@ -87,6 +91,9 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_mode mod
   table.block_cache = rocksdb::NewLRUCache(64 << 20);
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // A record cut short at the end of the WAL (a crash mid-write) is dropped, as it was never
+  // answered; damage anywhere else refuses to open instead of silently losing what follows.
+  opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(opts));
@@ -130,6 +137,11 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_mode mod
   s->db_->DestroyColumnFamilyHandle(handles[0]);
   if (mode == open_mode::secondary)
     s->catch_up();
+  if (mode == open_mode::read_write) {
+    auto moved = s->upgrade_layout();
+    if (!moved)
+      return moved.take_error();
+  }
   return s;
 }
 
@@ -138,26 +150,115 @@ void store::catch_up() {
     db_->TryCatchUpWithPrimary();
 }
 
-std::optional<std::string> store::get(cf c, std::string_view key) const {
+namespace {
+
+/// A layout-1 index row ("e|" entity "|" seq, "c|" company "|" seq, "i|" company "|" key) in
+/// layout 2; empty when the key is not one.
+std::string upgrade_index_key(std::string_view k) {
+  if (k.size() < 2 || k[1] != '|')
+    return {};
+  if ((k[0] == 'e' || k[0] == 'c') && k.size() >= 2 + 1 + 8 && k[k.size() - 9] == '|') {
+    std::string out(1, k[0]);
+    put_lp(out, k.substr(2, k.size() - 11));
+    out.append(k.substr(k.size() - 8));
+    return out;
+  }
+  if (k[0] == 'i') {
+    auto rest = k.substr(2);
+    auto bar = rest.find('|');
+    if (bar == std::string_view::npos)
+      return {};
+    return idempotency_key(rest.substr(0, bar), rest.substr(bar + 1));
+  }
+  return {};
+}
+
+/// A layout-1 timer row (be64(due) company "|" entity "|" kind) in layout 2. Entity ids and
+/// kinds never held a '|': the last two split it.
+std::string upgrade_timer_key(std::string_view k) {
+  if (k.size() < 8)
+    return {};
+  auto rest = k.substr(8);
+  auto b = rest.rfind('|');
+  if (b == std::string_view::npos || b == 0)
+    return {};
+  auto a = rest.rfind('|', b - 1);
+  if (a == std::string_view::npos)
+    return {};
+  return encode_timer({static_cast<std::int64_t>(get_be64(k)), std::string(rest.substr(0, a)),
+                       std::string(rest.substr(a + 1, b - a - 1)), std::string(rest.substr(b + 1))});
+}
+
+} // namespace
+
+result<std::size_t> store::upgrade_layout() {
+  auto layout = get(cf::meta, "key_layout");
+  if (!layout)
+    return layout.take_error();
+  if (layout.value() && *layout.value() == "2")
+    return std::size_t{0};
+  std::size_t moved = 0;
+  // In chunks, each one WriteBatch that deletes old rows and puts their new form: a crash in
+  // between leaves every row in one layout or the other, and the next open goes on.
+  for (auto [family, upgrade] : {std::pair{cf::indexes, &upgrade_index_key},
+                                 std::pair{cf::timers, &upgrade_timer_key}}) {
+    for (;;) {
+      rocksdb::WriteBatch wb;
+      std::size_t n = 0;
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(family)));
+      for (it->SeekToFirst(); it->Valid() && n < 100'000; it->Next()) {
+        std::string_view k(it->key().data(), it->key().size());
+        // A layout-2 string starts with its length's high byte, 0 for any id: never a '|'.
+        timer_key t;
+        bool old = family == cf::timers ? !decode_timer(k, t) : k.size() > 1 && k[1] == '|';
+        if (!old)
+          continue;
+        auto nk = upgrade(k);
+        wb.Delete(handle(family), it->key());
+        if (!nk.empty())
+          wb.Put(handle(family), nk, it->value());
+        ++n;
+      }
+      if (!it->status().ok())
+        return from_status(it->status(), "cannot read the indexes to upgrade them");
+      if (n == 0)
+        break;
+      if (auto st = db_->Write(rocksdb::WriteOptions(), &wb); !st.ok())
+        return from_status(st, "cannot upgrade the key layout");
+      moved += n;
+    }
+  }
+  if (auto st = db_->Put(rocksdb::WriteOptions(), handle(cf::meta), "key_layout", "2"); !st.ok())
+    return from_status(st, "cannot record the key layout");
+  return moved;
+}
+
+result<std::optional<std::string>> store::get(cf c, std::string_view key) const {
   std::string v;
   auto st = db_->Get(rocksdb::ReadOptions(), handle(c), rocksdb::Slice(key.data(), key.size()), &v);
+  if (st.IsNotFound())
+    return std::optional<std::string>{};
   if (!st.ok())
-    return std::nullopt;
-  return v;
+    return from_status(st, "cannot read from the database");
+  return std::optional<std::string>(std::move(v));
 }
 
-std::pair<std::uint64_t, std::string> store::last_event() const {
+result<std::pair<std::uint64_t, std::string>> store::last_event() const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(cf::events)));
   it->SeekToLast();
+  if (!it->status().ok())
+    return from_status(it->status(), "cannot read the event log");
   if (!it->Valid())
-    return {0, genesis_hash()};
+    return std::pair{std::uint64_t{0}, genesis_hash()};
   auto parts = split_stored(std::string_view(it->value().data(), it->value().size()));
-  return {get_be64(std::string_view(it->key().data(), it->key().size())),
-          parts ? std::string(parts->hash) : genesis_hash()};
+  auto seq = get_be64(std::string_view(it->key().data(), it->key().size()));
+  if (!parts)
+    return error{errc::unavailable, "the last event (seq " + std::to_string(seq) + ") cannot be read"};
+  return std::pair{seq, std::string(parts->hash)};
 }
 
-void store::scan_events(std::uint64_t from, std::uint64_t to,
-                        const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
+result<bool> store::scan_events(std::uint64_t from, std::uint64_t to,
+                                const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
   rocksdb::ReadOptions ro;
   ro.readahead_size = 2 << 20;
   ro.fill_cache = false; // whole-log scans would only evict what the server reads
@@ -166,58 +267,68 @@ void store::scan_events(std::uint64_t from, std::uint64_t to,
   for (it->Seek(start); it->Valid(); it->Next()) {
     auto seq = get_be64(std::string_view(it->key().data(), it->key().size()));
     if (seq > to)
-      break;
+      return true;
     if (!visit(seq, std::string_view(it->value().data(), it->value().size())))
-      break;
+      return false;
   }
+  if (!it->status().ok())
+    return from_status(it->status(), "cannot read the event log");
+  return true;
 }
 
-void store::scan(cf c, std::string_view prefix,
-                 const std::function<bool(std::string_view, std::string_view)>& visit) const {
+result<bool> store::scan(cf c, std::string_view prefix,
+                         const std::function<bool(std::string_view, std::string_view)>& visit) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(c)));
   for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
     if (k.substr(0, prefix.size()) != prefix)
-      break;
+      return true;
     if (!visit(k, std::string_view(it->value().data(), it->value().size())))
-      break;
+      return false;
   }
+  if (!it->status().ok())
+    return from_status(it->status(), std::string("cannot read ") + cf_names[static_cast<int>(c)]);
+  return true;
 }
 
-std::vector<std::uint64_t> store::entity_seqs(std::string_view entity, std::uint64_t after) const {
+result<std::vector<std::uint64_t>> store::entity_seqs(std::string_view entity, std::uint64_t after) const {
   std::vector<std::uint64_t> out;
   auto prefix = entity_prefix(entity);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(cf::indexes)));
   auto start = prefix + be64(after + 1);
   for (it->Seek(start); it->Valid(); it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
-    if (k.substr(0, prefix.size()) != prefix)
+    if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix)
       break;
-    if (k.size() != prefix.size() + 8)
-      continue; // another entity whose id starts with this one and a '|'
     out.push_back(get_be64(k.substr(prefix.size())));
   }
+  if (!it->status().ok())
+    return from_status(it->status(), "cannot read the index of " + std::string(entity));
   return out;
 }
 
-std::optional<event> store::event_at(std::uint64_t seq) const {
+result<event> store::event_at(std::uint64_t seq) const {
   auto v = get(cf::events, be64(seq));
   if (!v)
-    return std::nullopt;
-  auto e = decode_stored(*v);
-  if (e)
-    e->seq = seq;
-  return e;
+    return v.take_error();
+  if (!v.value())
+    return error{errc::not_found, "no event " + std::to_string(seq)};
+  auto e = decode_stored(*v.value());
+  if (!e)
+    return error{errc::unavailable, "event " + std::to_string(seq) + " cannot be read"};
+  e->seq = seq;
+  return std::move(*e);
 }
 
-std::vector<event> store::company_events(std::string_view company, std::uint64_t after,
-                                         std::size_t limit,
-                                         const std::function<bool(const event&)>& keep) const {
+result<std::vector<event>> store::company_events(std::string_view company, std::uint64_t after,
+                                                 std::size_t limit,
+                                                 const std::function<bool(const event&)>& keep) const {
   std::vector<event> out;
   if (after == std::numeric_limits<std::uint64_t>::max())
     return out; // nothing comes after the last possible seq
   auto prefix = company_prefix(company);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(cf::indexes)));
+  std::optional<error> failed;
   // Each row is a run of the company's consecutive events: key its first seq, value its length
   // (empty: one). Reads the seqs of a row from `from` on; false once the page is full.
   auto row = [&](std::uint64_t from) {
@@ -225,9 +336,15 @@ std::vector<event> store::company_events(std::string_view company, std::uint64_t
     std::string_view v(it->value().data(), it->value().size());
     auto first = get_be64(k.substr(prefix.size()));
     auto count = v.size() == 8 ? get_be64(v) : 1;
-    for (auto s = std::max(first, from); s < first + count && out.size() < limit; ++s)
-      if (auto e = event_at(s); e && keep(*e))
-        out.push_back(std::move(*e));
+    for (auto s = std::max(first, from); s < first + count && out.size() < limit; ++s) {
+      auto e = event_at(s);
+      if (!e) {
+        failed = e.take_error();
+        return false;
+      }
+      if (keep(e.value()))
+        out.push_back(std::move(e.value()));
+    }
     return out.size() < limit;
   };
   auto ours = [&] {
@@ -237,18 +354,18 @@ std::vector<event> store::company_events(std::string_view company, std::uint64_t
   auto start = prefix + be64(after + 1);
   // The run that began before `after + 1` may reach past it.
   it->SeekForPrev(start);
-  if (it->Valid() && ours() && get_be64(std::string_view(it->key().data(), it->key().size()).substr(prefix.size())) < after + 1
-      && !row(after + 1))
-    return out;
-  for (it->Seek(start); it->Valid() && out.size() < limit; it->Next()) {
-    std::string_view k(it->key().data(), it->key().size());
-    if (k.substr(0, prefix.size()) != prefix)
-      break;
-    if (k.size() != prefix.size() + 8)
-      continue; // another company whose id starts with this one and a '|'
-    if (!row(after + 1))
-      break;
+  bool more = true;
+  if (it->Valid() && ours() && get_be64(std::string_view(it->key().data(), it->key().size()).substr(prefix.size())) < after + 1)
+    more = row(after + 1);
+  if (!failed && it->status().ok() && more) {
+    for (it->Seek(start); it->Valid() && out.size() < limit && ours(); it->Next())
+      if (!row(after + 1))
+        break;
   }
+  if (failed)
+    return std::move(*failed);
+  if (!it->status().ok())
+    return from_status(it->status(), "cannot read the index of company " + std::string(company));
   return out;
 }
 

@@ -37,34 +37,42 @@ public:
   rocksdb::DB& db() { return *db_; }
   rocksdb::ColumnFamilyHandle* handle(cf c) const { return handles_[static_cast<int>(c)]; }
 
-  std::optional<std::string> get(cf c, std::string_view key) const;
+  /// The value, nullopt when the key is absent; errc::unavailable when it cannot be read.
+  result<std::optional<std::string>> get(cf c, std::string_view key) const;
 
   /// The highest seq in the log and its hash (0 and the genesis hash when empty).
-  std::pair<std::uint64_t, std::string> last_event() const;
+  result<std::pair<std::uint64_t, std::string>> last_event() const;
 
   /// Visits stored events with seq in [from, to] in order; the visitor gets the seq and the
-  /// stored bytes and returns false to stop.
-  void scan_events(std::uint64_t from, std::uint64_t to,
-                   const std::function<bool(std::uint64_t, std::string_view)>& visit) const;
+  /// stored bytes and returns false to stop. true when the scan reached `to` or the end, false
+  /// when the visitor stopped it, errc::unavailable when the log could not be read (an I/O
+  /// error or a damaged file is never taken for the end of the log).
+  result<bool> scan_events(std::uint64_t from, std::uint64_t to,
+                           const std::function<bool(std::uint64_t, std::string_view)>& visit) const;
 
   /// The seqs of one entity's events after `after`, oldest first.
-  std::vector<std::uint64_t> entity_seqs(std::string_view entity, std::uint64_t after = 0) const;
+  result<std::vector<std::uint64_t>> entity_seqs(std::string_view entity, std::uint64_t after = 0) const;
 
   /// A company's events with seq > after, in order, up to `limit` that pass `keep`.
-  std::vector<event> company_events(std::string_view company, std::uint64_t after, std::size_t limit,
-                                    const std::function<bool(const event&)>& keep) const;
+  result<std::vector<event>> company_events(std::string_view company, std::uint64_t after,
+                                            std::size_t limit,
+                                            const std::function<bool(const event&)>& keep) const;
 
-  std::optional<event> event_at(std::uint64_t seq) const;
+  /// One event; errc::not_found when there is none with that seq, errc::unavailable when it
+  /// cannot be read or decoded.
+  result<event> event_at(std::uint64_t seq) const;
 
-  /// Visits every key of a column family with the given prefix.
-  void scan(cf c, std::string_view prefix,
-            const std::function<bool(std::string_view, std::string_view)>& visit) const;
+  /// Visits every key of a column family with the given prefix; as scan_events.
+  result<bool> scan(cf c, std::string_view prefix,
+                    const std::function<bool(std::string_view, std::string_view)>& visit) const;
 
   /// Secondary mode: catches up with the primary's latest writes.
   void catch_up();
 
 private:
   store() = default;
+  /// Rewrites layout-1 index and timer rows (keys.hpp) into layout 2; how many moved.
+  result<std::size_t> upgrade_layout();
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::string secondary_dir_;

@@ -12,7 +12,7 @@ chain_report verify_chain(const store& db, const std::function<void(std::uint64_
   auto report = [&](std::uint64_t seq, std::string why) {
     rep.breaks.push_back({seq, std::move(why)});
   };
-  db.scan_events(0, UINT64_MAX, [&](std::uint64_t seq, std::string_view bytes) {
+  auto scanned = db.scan_events(0, UINT64_MAX, [&](std::uint64_t seq, std::string_view bytes) {
     ++rep.events;
     if (progress)
       progress(rep.events);
@@ -40,6 +40,8 @@ chain_report verify_chain(const store& db, const std::function<void(std::uint64_
     prev = std::string(parts->hash);
     return true;
   });
+  if (!scanned)
+    report(expected, "the log cannot be read from here on: " + scanned.err().message);
   rep.last_hash = prev;
   return rep;
 }

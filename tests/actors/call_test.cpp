@@ -90,8 +90,10 @@ protected:
   std::size_t tick() { return testing::tick_timers(*rt); }
   std::vector<event> events_of(const std::string& id) {
     std::vector<event> out;
-    for (auto seq : rt->store().entity_seqs(id))
-      out.push_back(*rt->store().event_at(seq));
+    auto seqs = rt->store().entity_seqs(id);
+    EXPECT_TRUE(seqs.ok());
+    for (auto seq : seqs.value())
+      out.push_back(rt->store().event_at(seq).value());
     return out;
   }
   std::size_t count(const std::string& id, const std::string& type) {

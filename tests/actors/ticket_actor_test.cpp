@@ -94,7 +94,7 @@ TEST_F(ticket_actors, sla_breach_fires_once_with_a_manual_clock) {
   ASSERT_TRUE(testing::eventually([&] { return get(t->id)->sla_breached; }));
   clk.advance(10'000);
   EXPECT_EQ(tick(), 0u);
-  auto seqs = rt->store().entity_seqs(t->id);
+  auto seqs = rt->store().entity_seqs(t->id).value();
   EXPECT_EQ(seqs.size(), 2u); // created, sla_breached
 }
 
@@ -120,7 +120,7 @@ TEST_F(ticket_actors, a_deadline_passed_while_down_fires_once_at_start) {
   EXPECT_EQ(rt->recovery().timers_fired, 1u);
   restart();
   EXPECT_EQ(rt->recovery().timers_fired, 0u);
-  EXPECT_EQ(rt->store().entity_seqs(t->id).size(), 2u);
+  EXPECT_EQ(rt->store().entity_seqs(t->id).value().size(), 2u);
 }
 
 TEST_F(ticket_actors, passivated_tickets_reload_with_nothing_lost) {
@@ -190,9 +190,9 @@ TEST_F(ticket_actors, snapshot_plus_tail_equals_full_replay) {
   tickets::update_cmd c;
   c.status = "resolved";
   ASSERT_TRUE(update(t->id, c).ok());
-  auto snap = rt->store().get(storage::cf::snapshots, t->id);
+  auto snap = rt->store().get(storage::cf::snapshots, t->id).value();
   ASSERT_TRUE(snap); // 9 events, a snapshot every 3
-  EXPECT_EQ(storage::get_be64(*snap), rt->store().entity_seqs(t->id)[8]);
+  EXPECT_EQ(storage::get_be64(*snap), rt->store().entity_seqs(t->id).value()[8]);
   auto loaded = load_ticket(rt->store(), t->id);
   ASSERT_TRUE(loaded);
   replay_state rs;
@@ -225,7 +225,7 @@ TEST_F(ticket_actors, idempotency_records_expire_after_a_day) {
   EXPECT_EQ(idem.prune(), 1u);
   EXPECT_EQ(idem.size(), 0u);
   rt->journal().flush();
-  EXPECT_FALSE(rt->store().get(storage::cf::indexes, storage::idempotency_key("acme", "k1")));
+  EXPECT_FALSE(rt->store().get(storage::cf::indexes, storage::idempotency_key("acme", "k1")).value());
   EXPECT_EQ(idem.begin("acme", "k1", "other", a), idempotency_store::verdict::proceed);
 }
 

@@ -295,7 +295,7 @@ TEST(restart, crm_audit_verify_finds_where_the_chain_breaks) {
     auto db = storage::store::open(n.data(), storage::open_mode::read_write);
     ASSERT_TRUE(db.ok());
     auto& store = *db.value();
-    auto v = *store.get(storage::cf::events, storage::be64(3));
+    auto v = *store.get(storage::cf::events, storage::be64(3)).value();
     v.replace(v.find("\"x\""), 3, "\"y\"");
     ASSERT_TRUE(store.db().Put({}, store.handle(storage::cf::events), storage::be64(3), v).ok());
   }
