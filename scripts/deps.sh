@@ -11,6 +11,12 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node and npm for tools/openapi (Redocly CLI, the answer validator): the machine's own Node
+# when it has one (its npm comes with it), Debian's otherwise.
+if ! command -v npm >/dev/null 2>&1; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  missing+=(npm)
+fi
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   sudo_cmd=""

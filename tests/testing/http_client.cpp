@@ -6,7 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -27,6 +32,62 @@ std::string http_response::str(const char* key) const {
     return {};
   return std::string(v);
 }
+
+namespace {
+
+/// With CRM_OPENAPI_CAPTURE set, appends each exchange as one JSON line to that file, for
+/// tools/openapi/validate.mjs to check every answer against docs/openapi.yaml. One write() per
+/// line on an O_APPEND descriptor: lines of parallel test processes do not interleave.
+void capture(const std::string& request_bytes, const http_response& r) {
+  static const char* path = std::getenv("CRM_OPENAPI_CAPTURE");
+  if (!path || !*path || r.status == 0)
+    return;
+  auto line_end = request_bytes.find("\r\n");
+  std::string_view first(request_bytes.data(), std::min(line_end, request_bytes.size()));
+  auto sp1 = first.find(' ');
+  auto sp2 = sp1 == std::string_view::npos ? sp1 : first.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos)
+    return;
+  auto method = first.substr(0, sp1);
+  auto target = first.substr(sp1 + 1, sp2 - sp1 - 1);
+  auto utf8 = [](std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); };
+  if (!utf8(method) || !utf8(target))
+    return; // a deliberately broken request line: nothing to look up in the document
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  auto str = [&](std::string_view v) { w.String(v.data(), static_cast<rapidjson::SizeType>(v.size())); };
+  w.StartObject();
+  w.Key("method");
+  str(method);
+  w.Key("target");
+  str(target);
+  w.Key("status");
+  w.Int(r.status);
+  w.Key("headers");
+  w.StartObject();
+  for (auto& [k, v] : r.headers)
+    if (utf8(k) && utf8(v)) {
+      w.Key(k.c_str());
+      str(v);
+    }
+  w.EndObject();
+  w.Key("body");
+  if (utf8(r.body))
+    str(r.body);
+  else
+    w.Null(); // not UTF-8: the validator reports it
+  w.EndObject();
+  std::string out(sb.GetString(), sb.GetSize());
+  out.push_back('\n');
+  int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0)
+    return;
+  auto n = ::write(fd, out.data(), out.size());
+  (void)n;
+  ::close(fd);
+}
+
+} // namespace
 
 http_client::~http_client() {
   close();
@@ -93,8 +154,10 @@ http_response http_client::raw(const std::string& bytes) {
     }
     if (ok) {
       auto r = read_response();
-      if (r.status != 0)
+      if (r.status != 0) {
+        capture(bytes, r);
         return r;
+      }
     }
     close(); // a kept-alive connection the server closed: once more on a new one
   }
