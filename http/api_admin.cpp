@@ -1,4 +1,6 @@
 // Admin (CONTRACT section 10), audit events (section 9), health and metrics.
+#include <charconv>
+
 #include "domain/json.hpp"
 #include "domain/text.hpp"
 #include "domain/time_format.hpp"
@@ -126,9 +128,8 @@ void add_admin_routes(router& r) {
       return reply(*err);
     auto after = ctx.query.take("after");
     if (after) {
-      char* end = nullptr;
-      q.after = std::strtoull(after->c_str(), &end, 10);
-      if (after->empty() || *end != '\0' || (*after)[0] == '-')
+      auto [end, ec] = std::from_chars(after->data(), after->data() + after->size(), q.after);
+      if (after->empty() || ec != std::errc{} || end != after->data() + after->size())
         return reply(error{errc::malformed, "query parameter after is not valid",
                            {{"after", "must be an event seq (a non-negative integer)"}}});
     }

@@ -4,6 +4,7 @@
 // Thread safe (sharded locks); the io threads call it for every authenticated request.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -35,7 +36,7 @@ public:
       b.tokens -= 1.0;
       return std::nullopt;
     }
-    return static_cast<millis>((1.0 - b.tokens) * 1000.0 / rate_) + 1;
+    return std::max<millis>(1, static_cast<millis>(std::ceil((1.0 - b.tokens) * 1000.0 / rate_)));
   }
 
 private:

@@ -45,6 +45,8 @@ class session;
 
 /// What the listener, the sessions and stop() share.
 struct shared_state {
+  shared_state(router& r, const server_options& o, http_metrics& m, std::shared_ptr<spdlog::logger> l)
+    : rt(r), opts(o), metrics(m), log(std::move(l)) {}
   router& rt;
   const server_options& opts;
   http_metrics& metrics;
@@ -107,6 +109,9 @@ private:
     if (closing_ || reading_ || queue_.size() >= st_.opts.pipeline_limit
         || queued_bytes_ >= st_.opts.output_limit)
       return;
+    if (queued_bytes_ > 0
+        && static_cast<std::size_t>(st_.metrics.buffered_output_bytes.load()) >= st_.opts.total_output_limit)
+      return; // on_write reads again once this client takes its answers
     if (st_.stopping) {
       closing_ = true;
       if (queue_.empty())
@@ -381,7 +386,7 @@ private:
 
 struct server::impl {
   impl(router& r, server_options o, std::shared_ptr<spdlog::logger> l)
-    : opts(std::move(o)), log(std::move(l)), ioc(opts.threads), st{r, opts, r.metrics(), log} {}
+    : opts(std::move(o)), log(std::move(l)), ioc(opts.threads), st(r, opts, r.metrics(), log) {}
   server_options opts;
   std::shared_ptr<spdlog::logger> log;
   net::io_context ioc;

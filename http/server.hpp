@@ -24,10 +24,14 @@ struct server_options {
   /// A body must arrive within this of its headers; a slower client is cut off.
   std::chrono::seconds body_timeout{10};
   /// Requests read ahead of their answers on one connection (pipelining).
-  std::size_t pipeline_limit = 16;
+  std::size_t pipeline_limit = 4;
   /// Bytes of finished answers a connection may hold for a client that does not read them;
-  /// past it the server stops reading that client's requests until it reads.
+  /// past it the server stops reading that client's requests until it reads. So a connection
+  /// holds at most output_limit plus pipeline_limit answers (a page is at most ~1 MB).
   std::size_t output_limit = 1 << 20;
+  /// The same across all connections: past it, no connection that holds unwritten answers
+  /// reads another request.
+  std::size_t total_output_limit = 64 << 20;
   /// Connections open at once; past it (or with no descriptor left) new ones are closed at once.
   std::size_t max_connections = 10000;
   /// Passed to the router: a request unanswered this long gets 503 with Retry-After.

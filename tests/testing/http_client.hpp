@@ -37,6 +37,11 @@ public:
   /// Sends raw bytes and reads one response (for malformed requests).
   http_response raw(const std::string& bytes);
   void close();
+  /// Speaks to another port from now on (a restarted server).
+  void retarget(unsigned short port) {
+    close();
+    port_ = port;
+  }
 
 private:
   bool ensure();

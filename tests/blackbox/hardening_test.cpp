@@ -1,0 +1,497 @@
+// Black-box tests of what a hostile or careless client may send (CONTRACT section 2): encoded
+// query strings, identifiers and header bytes checked at the edge, and the bounds on what one
+// client can make the server hold. Every test that stores something hostile restarts the server
+// on the same data dir and checks that it starts and still answers.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "blackbox/fixture.hpp"
+
+namespace crm::blackbox {
+namespace {
+
+class hardening : public server_suite {
+protected:
+  /// Stops the suite's server and starts it again on the same data dir.
+  void restart() {
+    ASSERT_EQ(server_->terminate(), 0);
+    delete server_;
+    server_ = new testing::server_process((dir_->path() / "data").string(), {},
+                                          {{"CRM_PLATFORM_TOKEN", platform_token}});
+    ASSERT_TRUE(server_->ready()) << server_->log();
+    client_.retarget(server_->port());
+  }
+  http_response in(const std::string& c, const std::string& method, const std::string& target,
+                   const std::string& body = {}, headers extra = {}) {
+    extra.emplace_back("X-Company-Id", c);
+    return platform(method, target, body, std::move(extra));
+  }
+  /// The value of one gauge or counter of /metrics.
+  double metric(const std::string& name) {
+    auto m = client_.request("GET", "/metrics");
+    auto pos = m.body.find("\n" + name + " ");
+    if (pos == std::string::npos)
+      return -1;
+    return std::stod(m.body.substr(pos + name.size() + 2));
+  }
+};
+
+/// A plain socket to the server, for requests the client class would not send.
+struct raw_socket {
+  int fd = -1;
+  explicit raw_socket(unsigned short port, int rcvbuf = 0) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf > 0) // before connect, so that the window stays small
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~raw_socket() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+  void send(const std::string& s) { (void)::send(fd, s.data(), s.size(), MSG_NOSIGNAL); }
+  /// Reads until the peer closes (or `until` appears); what came.
+  std::string read_all(const std::string& until = {}) {
+    std::string out;
+    char buf[65536];
+    for (;;) {
+      auto n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0)
+        break;
+      out.append(buf, static_cast<std::size_t>(n));
+      if (!until.empty() && out.find(until) != std::string::npos)
+        break;
+    }
+    return out;
+  }
+};
+
+TEST_F(hardening, query_strings_are_decoded_as_clients_encode_them) {
+  auto c = company();
+  auto admin = key(c, "admin");
+  auto t1 = ticket(admin, R"({"category":"billing","subject":"late parcel again"})");
+  auto t2 = ticket(admin, R"({"category":"logistics","subject":"parcel damaged","priority":"high"})");
+  ASSERT_EQ(as(admin, "PUT", "/api/v1/support/tickets/" + t2, R"({"status":"closed"})").status, 200);
+  auto total = [&](const std::string& target) {
+    auto r = as(admin, "GET", target);
+    EXPECT_EQ(r.status, 200) << target << " " << r.body;
+    std::int64_t n = -1;
+    if (r.json()["total"].get(n))
+      return std::int64_t{-1};
+    return n;
+  };
+  const std::string base = "/api/v1/support/tickets";
+  EXPECT_EQ(total(base + "?q=late%20parcel"), 1);
+  EXPECT_EQ(total(base + "?q=late+parcel"), 1);
+  EXPECT_EQ(total(base + "?status=open%2Cclosed"), 2);
+  EXPECT_EQ(total(base + "?status=closed"), 1);
+  EXPECT_EQ(total(base + "?priority=high%2cmedium&category=billing%2Clogistics"), 2);
+  EXPECT_EQ(total(base + "?sortBy=%2DcreatedAt&limit=1&page=%32"), 2);
+  EXPECT_EQ(total(base + "?assignedTo=%52EP-999999"), 0);
+  // Times with their colons escaped, as URLSearchParams and requests send them.
+  auto m = as(admin, "GET", "/api/v1/support/metrics?from=2020-01-01T00%3A00%3A00.000Z&to=2999-01-01T00%3A00%3A00.000%2B05%3A30");
+  ASSERT_EQ(m.status, 200) << m.body;
+  std::int64_t created = 0;
+  ASSERT_FALSE(m.json()["created"].get(created));
+  EXPECT_EQ(created, 2);
+  auto audit = as(admin, "GET", "/api/v1/audit/events?from=2020-01-01T00%3A00%3A00Z&type=ticket%2Ecreated&entity=" + t1);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  simdjson::dom::array events;
+  ASSERT_FALSE(audit.json()["events"].get(events));
+  EXPECT_EQ(events.size(), 1u);
+  // Reps and call logs take encoded filters too.
+  auto r = rep(admin, "a@x.in", R"(,"territory":"south zone")");
+  EXPECT_EQ(total("/api/v1/crm/sales-reps?territory=south%20zone&status=active%2Cinactive"), 1);
+  EXPECT_EQ(total("/api/v1/crm/sales-reps?territory=south+zone"), 1);
+  EXPECT_EQ(total("/api/v1/crm/call-logs?status=pending%2Ccompleted&assignedTo=" + r), 0);
+  auto perf = as(admin, "GET", "/api/v1/crm/sales-reps/" + r + "/performance?from=2020-01-01T00%3A00%3A00.000Z");
+  EXPECT_EQ(perf.status, 200) << perf.body;
+  // A path segment may be escaped; a value that decodes to bytes that are not UTF-8 is 400.
+  EXPECT_EQ(as(admin, "GET", "/api/v1/support/%74ickets/" + t1).status, 200);
+  EXPECT_EQ(as(admin, "GET", base + "?q=%FF%FE").status, 400);
+  EXPECT_EQ(as(admin, "GET", base + "/TKT-%FF").status, 400);
+  EXPECT_EQ(as(admin, "GET", base + "?status=%ZZ").status, 400);
+  // Unknown values still 422, unknown parameters 400, decoded or not.
+  EXPECT_EQ(as(admin, "GET", base + "?status=op%65n%2Cwaiting").status, 422);
+  EXPECT_EQ(as(admin, "GET", base + "?st%61tuses=open").status, 400);
+}
+
+TEST_F(hardening, hostile_identifiers_and_header_bytes_are_refused_and_the_server_starts_again) {
+  auto c = company();
+  const std::string body = R"({"category":"other","subject":"s"})";
+  const std::string base = "/api/v1/support/tickets";
+  for (std::string bad : {std::string("caf\xE9"), std::string("a|b"), std::string(65, 'x'), std::string("a b"),
+                          std::string("a/b"), std::string("\xC3\xA9t\xC3\xA9"), std::string("a\tb")}) {
+    auto r = platform("POST", base, body, {{"X-Company-Id", bad}});
+    EXPECT_EQ(r.status, 400) << bad << " " << r.body;
+    EXPECT_EQ(detail_fields(r), (std::set<std::string>{"X-Company-Id"})) << bad;
+  }
+  EXPECT_EQ(platform("GET", base, {}, {{"X-Company-Id", ""}}).status, 400);
+  for (std::string bad : {std::string("B|K"), std::string("k\xE9"), std::string(65, 'k'), std::string("k k"), std::string()}) {
+    auto r = in(c, "POST", base, body, {{"Idempotency-Key", bad}});
+    EXPECT_EQ(r.status, 400) << bad << " " << r.body;
+    EXPECT_EQ(detail_fields(r), (std::set<std::string>{"Idempotency-Key"})) << bad;
+  }
+  auto auth = client_.request("GET", base, {}, {{"Authorization", "Bearer \xFF\xFE"}, {"X-Company-Id", c}});
+  EXPECT_EQ(auth.status, 400) << auth.body;
+  // Identifiers in bodies: 422 naming the field.
+  auto t = in(c, "POST", base, R"({"category":"other","subject":"s","relatedOrderId":"ORD 1/2","shipmentId":"S|1"})");
+  EXPECT_EQ(t.status, 422);
+  EXPECT_EQ(detail_fields(t), (std::set<std::string>{"relatedOrderId", "shipmentId"}));
+  auto ndr = in(c, "POST", "/api/v1/ndr/events", R"({"ndrEventId":"N|1","orderId":"O\u0000","shipmentId":"x"})");
+  EXPECT_EQ(ndr.status, 422);
+  EXPECT_EQ(detail_fields(ndr), (std::set<std::string>{"ndrEventId", "orderId"}));
+  // Bodies that are not UTF-8, or escape to a lone surrogate: 400.
+  EXPECT_EQ(in(c, "POST", base, "{\"category\":\"other\",\"subject\":\"caf\xE9\"}").status, 400);
+  auto surrogate = in(c, "POST", base, R"({"category":"other","subject":"\ud800"})");
+  EXPECT_EQ(surrogate.status / 100, 4) << surrogate.body;
+  // Text with every kind of character a client may legally send is stored and read back.
+  auto odd = in(c, "POST", base, R"({"category":"other","subject":"quote \" slash \\ tab \t nl \n nul \u0000 emoji \ud83d\ude00 | \u2028"})");
+  ASSERT_EQ(odd.status, 201) << odd.body;
+  auto id = odd.str("ticketId");
+  auto subject = odd.str("subject");
+  ASSERT_EQ(in(c, "POST", base + "/" + id + "/notes", R"({"note":"\u0001\u001f | e|x c|y i|z"})").status, 201);
+  restart();
+  auto again = in(c, "GET", base + "/" + id);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.str("subject"), subject);
+  std::string out;
+  EXPECT_EQ(testing::run_command({testing::binary("crm-audit"), "verify", "--data-dir", (dir_->path() / "data").string()}, out), 0) << out;
+}
+
+TEST_F(hardening, one_idempotency_key_of_two_companies_never_meets) {
+  // Company ids and keys are length-prefixed in storage: no pair of (company, key) can meet
+  // another, and each company gets its own answer back.
+  auto a = company("a"), ab = company("a.b");
+  auto ra = in(a, "POST", "/api/v1/support/tickets", R"({"category":"other","subject":"A's"})", {{"Idempotency-Key", "b.k"}});
+  auto rb = in(ab, "POST", "/api/v1/support/tickets", R"({"category":"other","subject":"A's"})", {{"Idempotency-Key", "k"}});
+  ASSERT_EQ(ra.status, 201);
+  ASSERT_EQ(rb.status, 201);
+  EXPECT_NE(ra.str("ticketId"), rb.str("ticketId"));
+  EXPECT_EQ(rb.headers.count("idempotent-replayed"), 0u);
+  auto rb2 = in(ab, "POST", "/api/v1/support/tickets", R"({"category":"other","subject":"A's"})", {{"Idempotency-Key", "k"}});
+  EXPECT_EQ(rb2.str("ticketId"), rb.str("ticketId"));
+  EXPECT_EQ(rb2.headers["idempotent-replayed"], "true");
+  restart();
+  auto ra2 = in(a, "POST", "/api/v1/support/tickets", R"({"category":"other","subject":"A's"})", {{"Idempotency-Key", "b.k"}});
+  EXPECT_EQ(ra2.str("ticketId"), ra.str("ticketId"));
+}
+
+TEST_F(hardening, content_type_must_be_json_exactly) {
+  auto admin = key(company(), "admin");
+  const std::string body = R"({"category":"other","subject":"s"})";
+  for (std::string ct : {"application/jsonx", "text/json", "application/json-patch+json", "application/x-www-form-urlencoded"}) {
+    auto r = as(admin, "POST", "/api/v1/support/tickets", body, {{"Content-Type", ct}});
+    EXPECT_EQ(r.status, 415) << ct;
+  }
+  for (std::string ct : {"application/json", "application/json; charset=utf-8", "Application/JSON", " application/json ;charset=UTF-8"})
+    EXPECT_EQ(as(admin, "POST", "/api/v1/support/tickets", body, {{"Content-Type", ct}}).status, 201) << ct;
+}
+
+TEST_F(hardening, expect_100_continue_is_answered_and_a_bad_key_is_refused_before_the_body) {
+  auto admin = key(company(), "admin");
+  const std::string body = R"({"category":"other","subject":"continued"})";
+  raw_socket s(port());
+  s.send("POST /api/v1/support/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin
+         + "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: "
+         + std::to_string(body.size()) + "\r\n\r\n");
+  auto cont = s.read_all("\r\n\r\n");
+  EXPECT_EQ(cont.substr(0, 25), "HTTP/1.1 100 Continue\r\n\r\n");
+  s.send(body);
+  auto created = s.read_all("continued");
+  EXPECT_NE(created.find("HTTP/1.1 201"), std::string::npos) << created;
+  // A megabyte announced with no valid key: answered 401 from the headers, body never sent.
+  raw_socket t(port());
+  auto started = std::chrono::steady_clock::now();
+  t.send("POST /api/v1/support/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n"
+         "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n");
+  auto refused = t.read_all("}}");
+  EXPECT_NE(refused.find("HTTP/1.1 401"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("WWW-Authenticate: Bearer"), std::string::npos) << refused;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  // The same with a wrong content type: 415 before the body.
+  raw_socket u(port());
+  u.send("POST /api/v1/support/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin
+         + "\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n");
+  EXPECT_NE(u.read_all("}}").find("HTTP/1.1 415"), std::string::npos);
+}
+
+TEST_F(hardening, error_answers_are_bounded_whatever_the_body) {
+  auto admin = key(company(), "admin");
+  std::string body = "{";
+  for (int i = 0; i < 20000; ++i)
+    body += "\"unknown_field_" + std::to_string(i) + "\":1,";
+  body += "\"category\":\"other\",\"subject\":\"s\"}";
+  ASSERT_LT(body.size(), 1u << 20);
+  auto r = as(admin, "POST", "/api/v1/support/tickets", body, {{"Idempotency-Key", "many-unknowns"}});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_LT(r.body.size(), 16u << 10);
+  simdjson::dom::array details;
+  ASSERT_FALSE(r.json()["error"]["details"].get(details));
+  EXPECT_EQ(details.size(), 51u);
+  EXPECT_NE(r.body.find("more problems not shown"), std::string::npos);
+  // The replay is the same short answer.
+  auto again = as(admin, "POST", "/api/v1/support/tickets", body, {{"Idempotency-Key", "many-unknowns"}});
+  EXPECT_EQ(again.body, r.body);
+  EXPECT_EQ(again.headers["idempotent-replayed"], "true");
+}
+
+TEST_F(hardening, reads_of_companies_without_data_cost_nothing) {
+  auto before = metric("crm_company_registries");
+  ASSERT_GE(before, 0);
+  for (int i = 0; i < 200; ++i) {
+    auto c = "nobody-" + std::to_string(i);
+    EXPECT_EQ(in(c, "GET", "/api/v1/support/tickets").status, 200);
+    EXPECT_EQ(in(c, "GET", "/api/v1/support/tickets/TKT-000001").status, 404);
+    EXPECT_EQ(in(c, "GET", "/api/v1/crm/sales-reps?status=active").status, 200);
+    EXPECT_EQ(in(c, "GET", "/api/v1/support/metrics").status, 200);
+  }
+  EXPECT_EQ(metric("crm_company_registries"), before);
+  // A write makes the company: one registry more.
+  ASSERT_EQ(in("somebody", "POST", "/api/v1/support/tickets", R"({"category":"other","subject":"s"})").status, 201);
+  EXPECT_EQ(metric("crm_company_registries"), before + 1);
+}
+
+TEST_F(hardening, a_ticket_holds_at_most_1000_notes) {
+  auto admin = key(company(), "admin");
+  auto id = ticket(admin);
+  for (int i = 0; i < 999; ++i)
+    ASSERT_EQ(as(admin, "POST", "/api/v1/support/tickets/" + id + "/notes", R"({"note":"n"})").status, 201) << i;
+  ASSERT_EQ(as(admin, "PUT", "/api/v1/support/tickets/" + id, R"({"notes":"the 1000th"})").status, 200);
+  auto more = as(admin, "POST", "/api/v1/support/tickets/" + id + "/notes", R"({"note":"n"})");
+  EXPECT_EQ(more.status, 409) << more.body;
+  EXPECT_EQ(detail_fields(more), (std::set<std::string>{"notes"}));
+  EXPECT_EQ(as(admin, "PUT", "/api/v1/support/tickets/" + id, R"({"notes":"one more"})").status, 409);
+  // Other changes still work.
+  EXPECT_EQ(as(admin, "PUT", "/api/v1/support/tickets/" + id, R"({"status":"in-progress"})").status, 200);
+}
+
+TEST_F(hardening, smaller_defects) {
+  auto c = company();
+  auto admin = key(c, "admin");
+  auto id = ticket(admin);
+  // null for a required field is 422, not "absent"; "" is not null.
+  EXPECT_EQ(as(admin, "PUT", "/api/v1/crm/dispatcher/settings", R"({"assignTickets":null})").status, 422);
+  auto empty = as(admin, "PUT", "/api/v1/support/tickets/" + id, R"({"assignedTo":""})");
+  EXPECT_EQ(empty.status, 422);
+  EXPECT_EQ(detail_fields(empty), (std::set<std::string>{"assignedTo"}));
+  EXPECT_EQ(as(admin, "PUT", "/api/v1/support/tickets/" + id, R"({"assignedTo":null})").status, 200);
+  // Duplicate keys.
+  auto dup = as(admin, "POST", "/api/v1/support/tickets", R"({"category":"other","subject":"a","subject":"b"})");
+  EXPECT_EQ(dup.status, 422);
+  EXPECT_EQ(detail_fields(dup), (std::set<std::string>{"subject"}));
+  // Money: two decimals at most, exactly.
+  int n = 0;
+  auto money = [&](const std::string& v) {
+    return as(admin, "POST", "/api/v1/ndr/events",
+              R"({"ndrEventId":"N-)" + std::to_string(++n) + R"(","paymentMode":"cod","codAmount":)" + v + "}")
+      .status;
+  };
+  EXPECT_EQ(money("1.00000001"), 422);
+  EXPECT_EQ(money("0.001"), 422);
+  EXPECT_EQ(money("1499.99"), 201);
+  EXPECT_EQ(money("0.29"), 201);
+  // Times and seqs out of range.
+  EXPECT_EQ(as(admin, "GET", "/api/v1/support/metrics?from=2026-11-24T10:00:00.000%2B99:99").status, 400);
+  EXPECT_EQ(as(admin, "GET", "/api/v1/audit/events?after=18446744073709551616").status, 400);
+  EXPECT_EQ(as(admin, "GET", "/api/v1/audit/events?after=18446744073709551615").status, 200);
+  // 404s never echo bytes that are not UTF-8 (they are 400 now) and stay valid JSON.
+  auto nf = as(admin, "GET", "/api/v1/support/tickets/TKT-%E2%82%AC");
+  EXPECT_EQ(nf.status, 404);
+  EXPECT_TRUE(nf.json().is_object()) << nf.body;
+}
+
+TEST(hardening_server, a_pipelining_client_that_does_not_read_is_bounded) {
+  testing::temp_dir dir;
+  testing::server_process s((dir.path() / "data").string(), {}, {{"CRM_PLATFORM_TOKEN", platform_token}});
+  ASSERT_TRUE(s.ready());
+  http_client c(s.port());
+  headers h{{"Authorization", "Bearer " + platform_token}, {"X-Company-Id", "acme"}};
+  std::string description(9000, 'd');
+  for (int i = 0; i < 100; ++i)
+    ASSERT_EQ(c.request("POST", "/api/v1/support/tickets",
+                        R"({"category":"other","subject":"s","description":")" + description + "\"}", h).status, 201);
+  // About 1 MB an answer; 40 asked for at once, none read.
+  std::string one = "GET /api/v1/support/tickets?limit=100 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + platform_token
+                    + "\r\nX-Company-Id: acme\r\n\r\n";
+  raw_socket greedy(s.port(), 4096);
+  std::string all;
+  for (int i = 0; i < 40; ++i)
+    all += one;
+  greedy.send(all);
+  auto buffered = [&] {
+    auto m = c.request("GET", "/metrics");
+    auto pos = m.body.find("\ncrm_http_buffered_output_bytes ");
+    return pos == std::string::npos ? -1.0 : std::stod(m.body.substr(pos + 32));
+  };
+  // Polls while the server works through what it may take: the kernel's socket buffers fill
+  // first, then the server's own, up to its bound, and there it stops reading.
+  double most = 0;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < until)
+    most = std::max(most, buffered());
+  EXPECT_GT(most, 0);
+  // The 1 MiB bound plus the answers in flight when it was crossed (4 ahead at most), not 40.
+  EXPECT_LE(most, (1 << 20) + 4 * 1'000'000);
+  // Reading again, the client gets every answer, in order.
+  std::string got;
+  char buf[1 << 16];
+  int answers = 0;
+  while (answers < 40) {
+    auto n = ::recv(greedy.fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0) << "answers so far: " << answers;
+    got.append(buf, static_cast<std::size_t>(n));
+    std::size_t pos = 0;
+    answers = 0;
+    while ((pos = got.find("HTTP/1.1 200", pos)) != std::string::npos) {
+      ++answers;
+      ++pos;
+    }
+  }
+  EXPECT_EQ(answers, 40);
+}
+
+TEST(hardening_server, connections_past_the_limit_are_closed_and_counted) {
+  testing::temp_dir dir;
+  testing::server_process s((dir.path() / "data").string(), {"--max-connections", "8"},
+                            {{"CRM_PLATFORM_TOKEN", platform_token}});
+  ASSERT_TRUE(s.ready());
+  std::vector<std::unique_ptr<raw_socket>> idle;
+  for (int i = 0; i < 7; ++i) {
+    idle.push_back(std::make_unique<raw_socket>(s.port()));
+    ASSERT_GE(idle.back()->fd, 0);
+  }
+  {
+    http_client c(s.port()); // the 8th
+    auto m = c.request("GET", "/metrics");
+    ASSERT_EQ(m.status, 200);
+    EXPECT_NE(m.body.find("\ncrm_http_open_connections 8\n"), std::string::npos) << m.body;
+    raw_socket ninth(s.port());
+    ninth.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(ninth.read_all(), ""); // closed at once, unanswered
+  }
+  idle.clear();
+  http_client c(s.port());
+  auto m = c.request("GET", "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("\ncrm_http_refused_connections_total 1\n"), std::string::npos) << m.body;
+  EXPECT_EQ(c.request("GET", "/healthz").status, 200);
+}
+
+TEST(hardening_server, a_slow_body_is_cut_off_long_before_the_idle_timeout) {
+  testing::temp_dir dir;
+  testing::server_process s((dir.path() / "data").string(), {"--body-timeout", "1s", "--idle-timeout", "60s"},
+                            {{"CRM_PLATFORM_TOKEN", platform_token}});
+  ASSERT_TRUE(s.ready());
+  raw_socket slow(s.port());
+  auto started = std::chrono::steady_clock::now();
+  slow.send("POST /api/v1/support/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + platform_token
+            + "\r\nX-Company-Id: acme\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"cat");
+  EXPECT_EQ(slow.read_all(), ""); // the server closes it
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(took, std::chrono::milliseconds(900));
+  EXPECT_LT(took, std::chrono::seconds(8));
+  http_client c(s.port());
+  auto m = c.request("GET", "/metrics");
+  EXPECT_NE(m.body.find("\ncrm_http_timed_out_connections_total 1\n"), std::string::npos) << m.body;
+}
+
+TEST(hardening_server, a_rate_below_one_spaces_requests_out) {
+  testing::temp_dir dir;
+  testing::server_process s((dir.path() / "data").string(), {"--rate-limit", "0.5"},
+                            {{"CRM_PLATFORM_TOKEN", platform_token}});
+  ASSERT_TRUE(s.ready());
+  http_client c(s.port());
+  headers h{{"Authorization", "Bearer " + platform_token}, {"X-Company-Id", "acme"}};
+  EXPECT_EQ(c.request("GET", "/api/v1/support/tickets", {}, h).status, 200);
+  auto second = c.request("GET", "/api/v1/support/tickets", {}, h);
+  EXPECT_EQ(second.status, 429);
+  EXPECT_EQ(second.headers["retry-after"], "2");
+}
+
+TEST(hardening_server, json_logs_are_json_whatever_the_message) {
+  testing::temp_dir dir;
+  auto data = (dir.path() / "da\"ta\\dir").string(); // quotes and backslashes reach the log
+  testing::server_process s(data, {"--log-format", "json"}, {{"CRM_PLATFORM_TOKEN", platform_token}});
+  ASSERT_TRUE(s.ready());
+  EXPECT_EQ(s.terminate(), 0);
+  std::istringstream lines(s.log());
+  std::string line;
+  int n = 0;
+  simdjson::dom::parser p;
+  while (std::getline(lines, line)) {
+    if (line.empty())
+      continue;
+    simdjson::dom::element e;
+    EXPECT_FALSE(p.parse(line).get(e)) << line;
+    ++n;
+  }
+  EXPECT_GE(n, 2);
+  EXPECT_NE(s.log().find("da\\\"ta\\\\dir"), std::string::npos) << s.log();
+}
+
+TEST(hardening_server, sigterm_during_a_write_flood_keeps_every_answered_write) {
+  testing::temp_dir dir;
+  auto data = (dir.path() / "data").string();
+  auto s = std::make_unique<testing::server_process>(data, std::vector<std::string>{},
+                                                     std::map<std::string, std::string>{{"CRM_PLATFORM_TOKEN", platform_token}});
+  ASSERT_TRUE(s->ready());
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<std::string> answered;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w)
+    writers.emplace_back([&, w] {
+      http_client c(s->port());
+      headers h{{"Authorization", "Bearer " + platform_token}, {"X-Company-Id", "acme"}};
+      for (int i = 0; !stop; ++i) {
+        auto r = c.request("POST", "/api/v1/support/tickets",
+                           R"({"category":"other","subject":"w)" + std::to_string(w) + "-" + std::to_string(i) + "\"}", h);
+        if (r.status == 0)
+          break; // the server is gone
+        if (r.status == 201) {
+          std::lock_guard<std::mutex> lock(mu);
+          answered.push_back(r.str("ticketId"));
+        }
+      }
+    });
+  while (true) { // SIGTERM once the flood is well under way
+    std::this_thread::yield();
+    std::lock_guard<std::mutex> lock(mu);
+    if (answered.size() >= 300)
+      break;
+  }
+  EXPECT_EQ(s->terminate(), 0);
+  stop = true;
+  for (auto& t : writers)
+    t.join();
+  s = std::make_unique<testing::server_process>(data, std::vector<std::string>{},
+                                                std::map<std::string, std::string>{{"CRM_PLATFORM_TOKEN", platform_token}});
+  ASSERT_TRUE(s->ready());
+  http_client c(s->port());
+  headers h{{"Authorization", "Bearer " + platform_token}, {"X-Company-Id", "acme"}};
+  for (auto& id : answered)
+    EXPECT_EQ(c.request("GET", "/api/v1/support/tickets/" + id, {}, h).status, 200) << id;
+  EXPECT_GE(answered.size(), 300u);
+}
+
+} // namespace
+} // namespace crm::blackbox
