@@ -49,19 +49,21 @@ void apply_drafts(calls::call_log& c, const std::vector<event_draft>& drafts) {
       calls::apply(c, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
 }
 
-/// Applies the drafts to the live state, journals them with the call's timer rows, and runs
-/// `after` once written.
-void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::function<void(const error*)> after) {
+/// Journals the drafts with the call's timer rows; once written, the live state takes them and
+/// `after` runs (with the error, and the state untouched, when the write failed).
+void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::function<void(const error*)> after,
+            idempotency_claim_ptr idem = nullptr) {
   auto& st = self->state;
-  auto before = st.c;
-  apply_drafts(st.c, drafts);
+  auto next = std::make_shared<calls::call_log>(st.c);
+  apply_drafts(*next, drafts);
   std::vector<storage::timer_key> arm;
-  auto ops = call_rows(before, st.c, arm);
-  auto token = st.writes.reserve(std::move(after), std::move(arm));
+  auto ops = call_rows(st.c, *next, arm);
+  st.writes.begin([self, next] { self->state.c = std::move(*next); }, std::move(after), std::move(arm));
   auto me = caf::actor_cast<caf::actor>(self);
   storage::submission sub{std::move(drafts), std::move(ops), {}};
-  sub.done = [me, token](result<std::vector<event>> r) {
-    caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
+  sub.idem = std::move(idem);
+  sub.done = [me](result<std::vector<event>> r) {
+    caf::anon_send(me, persisted{0, std::make_shared<result<std::vector<event>>>(std::move(r))});
   };
   e->journal->submit(std::move(sub));
 }
@@ -105,88 +107,104 @@ caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::act
   };
   return {
     [=](get_call& m) {
-      if (!self->state.exists)
-        return m.done(error{errc::not_found, "no call log " + m.id});
-      self->state.writes.when_written(answer(self, std::move(m.done)));
+      self->state.writes.run([self, m = std::move(m)] {
+        if (!self->state.exists)
+          return m.done(error{errc::not_found, "no call log " + m.id});
+        m.done(self->state.c);
+      });
     },
     [=](update_call& m) {
-      auto& st = self->state;
-      if (!st.exists)
-        return m.done(error{errc::not_found, "no call log " + m.id});
-      auto d = calls::decide_update(st.c, m.cmd, m.who, e->cfg.callbacks);
-      if (!d)
-        return m.done(d.take_error());
-      if (!d->escalate)
-        return commit(self, e, std::move(d->events), answer(self, std::move(m.done)));
-      // The last attempt failed: a ticket, linked both ways, written with the call's events.
-      auto before = st.c;
-      auto tid = e->new_ticket_id();
-      apply_drafts(st.c, d->events);
-      auto esc = calls::decide_escalate(st.c, tid, m.who);
-      apply_drafts(st.c, {esc});
-      d->events.push_back(std::move(esc));
-      std::vector<storage::timer_key> arm;
-      auto ops = call_rows(before, st.c, arm);
-      auto token = st.writes.reserve(answer(self, std::move(m.done)), std::move(arm));
-      auto who = m.who;
-      who.actor = "system";
-      auto me = caf::actor_cast<caf::actor>(self);
-      self->send(registry, create_linked_ticket{calls::escalation_ticket(st.c), who, tid, std::move(d->events),
-                                                std::move(ops), [me, token](result<tickets::ticket> t) {
-                                                  auto outcome = t ? result<std::vector<event>>(std::vector<event>{})
-                                                                   : result<std::vector<event>>(t.err());
-                                                  caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(
-                                                                                        std::move(outcome))});
-                                                }});
+      self->state.writes.run([=, m = std::move(m)]() mutable {
+        auto& st = self->state;
+        if (!st.exists)
+          return m.done(error{errc::not_found, "no call log " + m.id});
+        auto d = calls::decide_update(st.c, m.cmd, m.who, e->cfg.callbacks);
+        if (!d)
+          return m.done(d.take_error());
+        if (!d->escalate)
+          return commit(self, e, std::move(d->events), answer(self, std::move(m.done)), m.who.idem);
+        // The last attempt failed: a ticket, linked both ways, written with the call's events
+        // by the registry (which creates tickets).
+        auto tid = e->new_ticket_id();
+        auto next = std::make_shared<calls::call_log>(st.c);
+        apply_drafts(*next, d->events);
+        auto esc = calls::decide_escalate(*next, tid, m.who);
+        apply_drafts(*next, {esc});
+        d->events.push_back(std::move(esc));
+        std::vector<storage::timer_key> arm;
+        auto ops = call_rows(st.c, *next, arm);
+        auto ticket = calls::escalation_ticket(*next);
+        st.writes.begin([self, next] { self->state.c = std::move(*next); }, answer(self, std::move(m.done)),
+                        std::move(arm));
+        auto who = m.who;
+        who.actor = "system";
+        who.idem = nullptr;
+        auto me = caf::actor_cast<caf::actor>(self);
+        self->send(registry, create_linked_ticket{std::move(ticket), who, tid, std::move(d->events), std::move(ops),
+                                                  [me](result<tickets::ticket> t) {
+                                                    auto outcome = t ? result<std::vector<event>>(std::vector<event>{})
+                                                                     : result<std::vector<event>>(t.err());
+                                                    caf::anon_send(me, persisted{0, std::make_shared<result<std::vector<event>>>(
+                                                                                      std::move(outcome))});
+                                                  }});
+      });
     },
     [=](schedule_callback& m) {
-      if (!self->state.exists)
-        return m.done(error{errc::not_found, "no call log " + m.id});
-      auto d = calls::decide_callback(self->state.c, m.at, m.who);
-      if (!d)
-        return m.done(d.take_error());
-      commit(self, e, {std::move(d.value())}, answer(self, std::move(m.done)));
+      self->state.writes.run([=, m = std::move(m)]() mutable {
+        if (!self->state.exists)
+          return m.done(error{errc::not_found, "no call log " + m.id});
+        auto d = calls::decide_callback(self->state.c, m.at, m.who);
+        if (!d)
+          return m.done(d.take_error());
+        commit(self, e, {std::move(d.value())}, answer(self, std::move(m.done)), m.who.idem);
+      });
     },
     [=](assign_call& m) {
-      auto d = calls::decide_assign(self->state.c, m.rep, origin("system"));
-      if (!self->state.exists || !d) {
-        self->send(registry, call_assign_refused{m.id, m.rep});
-        return;
-      }
-      commit(self, e, {std::move(d.value())}, [self, registry, m](const error* err) {
-        if (err)
+      self->state.writes.run([=] {
+        auto d = calls::decide_assign(self->state.c, m.rep, origin("system"));
+        if (!self->state.exists || !d) {
           self->send(registry, call_assign_refused{m.id, m.rep});
+          return;
+        }
+        commit(self, e, {std::move(d.value())}, [self, registry, m](const error* err) {
+          if (err)
+            self->send(registry, call_assign_refused{m.id, m.rep});
+        });
       });
     },
     [=](unassign_call& m) {
-      auto drafts = calls::decide_unassign(self->state.c, m.reason, origin("system"));
-      if (!drafts.empty())
-        commit(self, e, std::move(drafts), [](const error*) {});
+      self->state.writes.run([=] {
+        auto drafts = calls::decide_unassign(self->state.c, m.reason, origin("system"));
+        if (!drafts.empty())
+          commit(self, e, std::move(drafts), [](const error*) {});
+      });
     },
     [=](timer_due& m) {
-      if (m.key.kind != "callback" || !self->state.exists)
-        return;
-      auto& c = self->state.c;
-      if (!c.scheduled_for || *c.scheduled_for != m.key.due)
-        return;
-      auto drafts = calls::decide_callback_due(c, origin("system"));
-      if (!drafts.empty())
-        commit(self, e, std::move(drafts), [](const error*) {});
+      self->state.writes.run([=] {
+        if (m.key.kind != "callback" || !self->state.exists)
+          return;
+        auto& c = self->state.c;
+        if (!c.scheduled_for || *c.scheduled_for != m.key.due)
+          return;
+        auto drafts = calls::decide_callback_due(c, origin("system"));
+        if (!drafts.empty())
+          commit(self, e, std::move(drafts), [](const error*) {});
+      });
     },
     [=](persisted& p) {
       auto& st = self->state;
       const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
+      auto done = st.writes.finish(err);
       if (!err) {
-        for (auto& k : st.writes.mark_written(p.token))
+        for (auto& k : done.arm)
           self->send(e->timers, arm_timer{std::move(k)});
         if (!p.outcome->value().empty())
           st.c.last_seq = p.outcome->value().back().seq;
-        if (st.writes.idle()) // before the answers: a client's next read sees the registry's copy
-          self->send(registry, call_changed{std::make_shared<const calls::call_log>(st.c)});
+        // Before the answer: a client's next read sees the registry's copy.
+        self->send(registry, call_changed{std::make_shared<const calls::call_log>(st.c)});
       }
-      st.writes.settle(p.token, err);
-      if (err) // the state ran ahead of the log: drop it; the next message reloads it
-        return stop(self, registry);
+      done.after(err);
+      st.writes.drain();
       if (st.writes.idle()) {
         if (st.passivating)
           return stop(self, registry);

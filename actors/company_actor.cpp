@@ -103,6 +103,7 @@ void start(self_ptr self, env* e, const tickets::create_cmd& cmd, const tickets:
   st.live.emplace(id, company_state::resident{nullptr, e->clk->steady_now(), false, {}});
   auto me = caf::actor_cast<caf::actor>(self);
   storage::submission sub{std::move(events), std::move(ops), {}};
+  sub.idem = who.idem;
   sub.done = [me, id](result<std::vector<event>> r) {
     caf::anon_send(me, ticket_persisted{id, std::make_shared<result<std::vector<event>>>(std::move(r))});
   };
@@ -180,39 +181,31 @@ void ticket_moved(self_ptr self, const tickets::ticket* before, const tickets::t
 
 void release_work(self_ptr self, env* e, const std::string& rep_id);
 
-/// Applies a rep's events to the roster at once (so the next command sees them: emails stay
-/// unique, the hierarchy acyclic), journals them, and answers once written.
+/// Hands a rep's events to its actor, which writes them and answers; the roster and the
+/// dispatcher take the change once written (rep_changed). The next rep command waits for it.
 void commit_rep(self_ptr self, env* e, const std::string& id, std::vector<event_draft> drafts,
-                reply<reps::rep> done) {
+                reply<reps::rep> done, idempotency_claim_ptr idem) {
   auto& st = self->state;
-  reps::rep r;
-  bool existed = false;
-  if (auto* cur = st.roster.find(id)) {
-    r = *cur;
-    existed = true;
-  }
-  auto before = r;
-  for (auto& d : drafts)
-    reps::apply(r, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
-  // The roster sees the change at once, so the next command is checked against it; the
-  // rep's actor writes it (its registry copy is corrected by rep_changed if the write fails).
   auto* prior = st.roster.find(id);
-  std::shared_ptr<const reps::rep> seed = prior ? std::make_shared<const reps::rep>(*prior) : nullptr;
-  st.roster.put(r);
-  tell_dispatcher_rep(self, r);
-  bool was_on = existed && before.st == reps::status::active && before.avail != reps::availability::offline;
-  bool is_on = r.st == reps::status::active && r.avail != reps::availability::offline;
-  write_rep m{id, std::move(drafts), std::move(done)};
+  st.rep_writing = company_state::rep_write{id, prior ? std::optional<reps::rep>(*prior) : std::nullopt};
+  write_rep m{id, std::move(drafts), std::move(done), std::move(idem)};
   auto it = st.live.find(id);
   if (it == st.live.end()) {
-    // Spawned from the rep as it was before this change (the roster already has the change).
+    // Spawned from the rep as written (null for a new one).
+    std::shared_ptr<const reps::rep> seed = prior ? std::make_shared<const reps::rep>(*prior) : nullptr;
     auto a = self->system().spawn(rep_actor, e, caf::actor_cast<caf::actor>(self), id, std::move(seed));
     st.live.emplace(id, company_state::resident{a, e->clk->steady_now(), false, {}});
   }
   route(self, e, id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
-  // After the rep's own events, so the log reads in the order things happened.
-  if (was_on && !is_on)
-    release_work(self, e, id);
+}
+
+/// Runs a rep command now, or after the rep change in flight.
+void rep_command(self_ptr self, std::function<void()> f) {
+  auto& st = self->state;
+  if (st.rep_writing || !st.rep_waiting.empty())
+    st.rep_waiting.push_back(std::move(f));
+  else
+    f();
 }
 
 // -- calls ----------------------------------------------------------------------------------
@@ -732,6 +725,15 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
         return;
       auto buffer = std::move(it->second.buffer);
       st.live.erase(it);
+      if (buffer.empty() && st.rep_writing && st.rep_writing->id == s.id) {
+        // Its actor stopped without writing (it could not load): the change never happened.
+        st.rep_writing.reset();
+        while (!st.rep_writing && !st.rep_waiting.empty()) {
+          auto f = std::move(st.rep_waiting.front());
+          st.rep_waiting.pop_front();
+          f();
+        }
+      }
       if (buffer.empty() || !known(self, s.id))
         return;
       for (auto& deliver : buffer)
@@ -751,12 +753,14 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
 
     // -- reps --
     [=](create_rep& m) {
-      auto id = e->new_rep_id();
-      auto seal = [e](std::string_view p) { return e->cipher->seal(p); };
-      auto drafts = reps::decide_create(m.cmd, id, m.who, self->state.roster, e->cfg.default_commission, seal);
-      if (!drafts)
-        return m.done(drafts.take_error());
-      commit_rep(self, e, id, std::move(drafts.value()), std::move(m.done));
+      rep_command(self, [=, m = std::move(m)]() mutable {
+        auto id = e->new_rep_id();
+        auto seal = [e](std::string_view p) { return e->cipher->seal(p); };
+        auto drafts = reps::decide_create(m.cmd, id, m.who, self->state.roster, e->cfg.default_commission, seal);
+        if (!drafts)
+          return m.done(drafts.take_error());
+        commit_rep(self, e, id, std::move(drafts.value()), std::move(m.done), m.who.idem);
+      });
     },
     [=](get_rep& m) {
       auto* r = self->state.roster.find(m.id);
@@ -772,25 +776,29 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       m.done(std::move(v));
     },
     [=](update_rep& m) {
-      auto* r = self->state.roster.find(m.id);
-      if (!r)
-        return m.done(no_rep(m.id));
-      auto seal = [e](std::string_view p) { return e->cipher->seal(p); };
-      auto drafts = reps::decide_update(*r, m.cmd, m.who, self->state.roster, seal);
-      if (!drafts)
-        return m.done(drafts.take_error());
-      if (drafts->empty())
-        return m.done(*r);
-      commit_rep(self, e, m.id, std::move(drafts.value()), std::move(m.done));
+      rep_command(self, [=, m = std::move(m)]() mutable {
+        auto* r = self->state.roster.find(m.id);
+        if (!r)
+          return m.done(no_rep(m.id));
+        auto seal = [e](std::string_view p) { return e->cipher->seal(p); };
+        auto drafts = reps::decide_update(*r, m.cmd, m.who, self->state.roster, seal);
+        if (!drafts)
+          return m.done(drafts.take_error());
+        if (drafts->empty())
+          return m.done(*r);
+        commit_rep(self, e, m.id, std::move(drafts.value()), std::move(m.done), m.who.idem);
+      });
     },
     [=](delete_rep& m) {
-      auto* r = self->state.roster.find(m.id);
-      if (!r)
-        return m.done(no_rep(m.id));
-      auto drafts = reps::decide_deactivate(*r, m.who);
-      if (!drafts)
-        return m.done(drafts.take_error());
-      commit_rep(self, e, m.id, std::move(drafts.value()), std::move(m.done));
+      rep_command(self, [=, m = std::move(m)]() mutable {
+        auto* r = self->state.roster.find(m.id);
+        if (!r)
+          return m.done(no_rep(m.id));
+        auto drafts = reps::decide_deactivate(*r, m.who);
+        if (!drafts)
+          return m.done(drafts.take_error());
+        commit_rep(self, e, m.id, std::move(drafts.value()), std::move(m.done), m.who.idem);
+      });
     },
     [=](list_reps& m) { m.done(reps::list(self->state.roster, m.query)); },
     [=](rep_performance& m) {
@@ -810,21 +818,24 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
     [=](dispatch_assign& a) { assign_work(self, e, a.batch); },
     [=](rep_changed& c) {
       auto& st = self->state;
+      auto w = std::move(st.rep_writing);
+      st.rep_writing.reset();
       if (!c.failed) {
-        // The write as it was: same events the roster applied; keep the roster's view (it may
-        // hold later changes on their way) but take the seq.
-        if (auto* r = st.roster.find(c.r->id)) {
-          auto copy = *r;
-          copy.last_seq = c.r->last_seq;
-          st.roster.put(std::move(copy));
-        }
-        return;
+        auto& r = *c.r;
+        bool was_on = w && w->before && w->before->st == reps::status::active
+                      && w->before->avail != reps::availability::offline;
+        bool is_on = r.st == reps::status::active && r.avail != reps::availability::offline;
+        st.roster.put(r);
+        tell_dispatcher_rep(self, r);
+        // After the rep's own events, so the log reads in the order things happened.
+        if (was_on && !is_on)
+          release_work(self, e, r.id);
       }
-      if (c.r->id.empty() || c.r->created_at == 0)
-        st.roster.erase(c.r->id);
-      else
-        st.roster.put(*c.r);
-      tell_dispatcher_rep(self, *c.r);
+      while (!st.rep_writing && !st.rep_waiting.empty()) {
+        auto f = std::move(st.rep_waiting.front());
+        st.rep_waiting.pop_front();
+        f();
+      }
     },
     [=](call_changed& c) {
       auto& st = self->state;

@@ -8,7 +8,9 @@
 //   on demand from the registry's copy, passivated when nothing is in flight), which tells the
 //   registry each change written (call_changed). The copy serves lists and reads.
 // - Reps: the roster checks the rules that span reps (email unique, reportingTo a rep of the
-//   company, no cycles) and sees each change at once; the rep's own actor writes it.
+//   company, no cycles) against the reps as written. One rep change is in flight at a time:
+//   the rep's own actor writes it, and the roster and the dispatcher see it once written
+//   (rep_changed); the next rep command waits for that.
 // - The dispatcher: an actor of its own, told every change that matters to it; its proposals
 //   come back here and go to the call's (or ticket's) actor.
 // - NDR idempotency, the shipments' entities (timeline), the dispatcher settings.
@@ -18,6 +20,7 @@
 // a second writer.
 #include <caf/all.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <unordered_set>
@@ -72,7 +75,14 @@ struct company_state {
   std::unordered_map<std::string, resident> live;
   std::unordered_map<std::string, creation> creating;
   std::unordered_map<std::string, placing> placings; // by call id
-  reps::roster roster;
+  reps::roster roster; // as written
+  /// The rep change in flight (its rep as it was before), and the rep commands waiting for it.
+  struct rep_write {
+    std::string id;
+    std::optional<reps::rep> before;
+  };
+  std::optional<rep_write> rep_writing;
+  std::deque<std::function<void()>> rep_waiting;
   std::unordered_map<std::string, calls::call_log> calls; // as last written; change via put_call
   /// The calls by (createdAt, number), for lists in their default order without sorting.
   std::map<std::pair<millis, std::uint64_t>, const calls::call_log*> calls_by_created;

@@ -57,14 +57,7 @@ void idempotency_store::complete(const std::string& company, const std::string& 
     r.done = true;
     rec = r;
   }
-  auto value = json::object([&](json::writer& w) {
-    json::kv(w, "fingerprint", rec.fingerprint);
-    w.Key("status");
-    w.Int(rec.status);
-    json::kv(w, "body", rec.body);
-    w.Key("at");
-    w.Int64(rec.at);
-  });
+  auto value = encode_idempotency_record(rec.fingerprint, rec.status, rec.body, rec.at);
   storage::submission s;
   s.ops.push_back({storage::cf::indexes, false, k, std::move(value), false});
   s.done = [after = std::move(after)](result<std::vector<event>>) { after(); };

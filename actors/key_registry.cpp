@@ -50,7 +50,7 @@ void key_registry::insert(api_key k) {
 
 void key_registry::create(const std::string& company, role r, const std::string& name,
                           const std::string& rep_id, const std::string& actor,
-                          reply<std::pair<api_key, std::string>> done) {
+                          reply<std::pair<api_key, std::string>> done, idempotency_claim_ptr idem) {
   api_key k;
   {
     std::unique_lock lock(mu_);
@@ -76,6 +76,7 @@ void key_registry::create(const std::string& company, role r, const std::string&
   storage::submission s;
   s.events.push_back(event_draft{company, k.id, "apikey.created", actor, k.created_at,
                                  std::string(sb.GetString(), sb.GetSize())});
+  s.idem = std::move(idem);
   s.done = [this, k, secret, done](result<std::vector<event>> r) {
     if (!r)
       return done(r.take_error());
@@ -138,23 +139,28 @@ std::optional<api_key> key_registry::authenticate(std::string_view secret) const
   return by_id_.at(it->second);
 }
 
-void key_registry::recover(const event& e) {
+std::optional<api_key> key_of(const event& e) {
   simdjson::dom::element d;
-  if (tl_parser.parse(e.data).get(d))
-    return;
-  std::unique_lock lock(mu_);
-  if (e.type == "apikey.created") {
-    api_key k;
-    std::string_view s;
-    k.id = e.entity;
-    k.company_id = e.company_id;
-    k.r = parse_role(d["role"].get(s) ? "viewer" : s).value_or(role::viewer);
-    k.name = d["name"].get(s) ? "" : std::string(s);
-    k.rep_id = d["repId"].get(s) ? "" : std::string(s);
-    k.hash = d["keyHash"].get(s) ? "" : std::string(s);
-    k.created_at = e.at;
-    insert(std::move(k));
+  if (e.type != "apikey.created" || tl_parser.parse(e.data).get(d))
+    return std::nullopt;
+  api_key k;
+  std::string_view s;
+  k.id = e.entity;
+  k.company_id = e.company_id;
+  k.r = parse_role(d["role"].get(s) ? "viewer" : s).value_or(role::viewer);
+  k.name = d["name"].get(s) ? "" : std::string(s);
+  k.rep_id = d["repId"].get(s) ? "" : std::string(s);
+  k.hash = d["keyHash"].get(s) ? "" : std::string(s);
+  k.created_at = e.at;
+  return k;
+}
+
+void key_registry::recover(const event& e) {
+  if (auto k = key_of(e)) {
+    std::unique_lock lock(mu_);
+    insert(std::move(*k));
   } else if (e.type == "apikey.revoked") {
+    std::unique_lock lock(mu_);
     auto it = by_id_.find(e.entity);
     if (it != by_id_.end()) {
       it->second.revoked = true;

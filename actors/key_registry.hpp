@@ -30,6 +30,9 @@ struct api_key {
   bool revoked = false;
 };
 
+/// The key an apikey.created event made (nullopt for any other event).
+std::optional<api_key> key_of(const event& e);
+
 class key_registry {
 public:
   key_registry(storage::journal& j, const crm::clock& clk) : journal_(j), clk_(clk) {}
@@ -37,7 +40,7 @@ public:
   /// Makes a key; `done` gets the record and the key itself, which exists nowhere else.
   void create(const std::string& company, role r, const std::string& name,
               const std::string& rep_id, const std::string& actor,
-              reply<std::pair<api_key, std::string>> done);
+              reply<std::pair<api_key, std::string>> done, idempotency_claim_ptr idem = nullptr);
   /// Revokes a key at once. errc::not_found when unknown or already revoked.
   void revoke(const std::string& id, const std::string& actor, reply<api_key> done);
 

@@ -176,9 +176,10 @@ struct write_rep {
   std::string id;
   std::vector<event_draft> drafts;
   reply<reps::rep> done;
+  idempotency_claim_ptr idem = nullptr;
 };
-/// Rep actor -> registry, after a write: the rep as written (`failed`: as the log has it, after
-/// a write that failed).
+/// Rep actor -> registry, after each write: the rep as written (`failed`: the write failed and
+/// the rep is as it was).
 struct rep_changed {
   std::shared_ptr<const reps::rep> r;
   bool failed = false;

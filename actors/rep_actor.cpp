@@ -6,7 +6,7 @@ namespace {
 
 using self_ptr = caf::stateful_actor<rep_state>*;
 
-/// The rep as the log has it (after a failed write); errc::unavailable when unreadable.
+/// The rep as the log has it; errc::unavailable when unreadable.
 result<reps::rep> load_rep(const storage::store& db, const std::string& id) {
   reps::rep r;
   auto seqs = db.entity_seqs(id);
@@ -39,38 +39,36 @@ caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor
   }
   return {
     [=](write_rep& m) {
-      auto& st = self->state;
-      for (auto& d : m.drafts)
-        reps::apply(st.r, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
-      auto token = st.writes.reserve([self, done = std::move(m.done)](const error* err) {
-        if (err)
-          done(*err);
-        else
-          done(self->state.r);
+      self->state.writes.run([=, m = std::move(m)]() mutable {
+        auto& st = self->state;
+        auto next = std::make_shared<reps::rep>(st.r);
+        for (auto& d : m.drafts)
+          reps::apply(*next, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+        st.writes.begin([self, next] { self->state.r = std::move(*next); },
+                        [self, done = std::move(m.done)](const error* err) {
+                          if (err)
+                            done(*err);
+                          else
+                            done(self->state.r);
+                        });
+        auto me = caf::actor_cast<caf::actor>(self);
+        storage::submission sub{std::move(m.drafts), {}, {}};
+        sub.idem = std::move(m.idem);
+        sub.done = [me](result<std::vector<event>> r) {
+          caf::anon_send(me, persisted{0, std::make_shared<result<std::vector<event>>>(std::move(r))});
+        };
+        e->journal->submit(std::move(sub));
       });
-      auto me = caf::actor_cast<caf::actor>(self);
-      storage::submission sub{std::move(m.drafts), {}, {}};
-      sub.done = [me, token](result<std::vector<event>> r) {
-        caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
-      };
-      e->journal->submit(std::move(sub));
     },
     [=](persisted& p) {
       auto& st = self->state;
       const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
-      if (err) {
-        if (auto r = load_rep(*e->db, st.r.id)) // the state ran ahead of the log
-          st.r = std::move(r.value());
-        else
-          st.passivating = true; // unreadable too: stop, and load afresh next time
-      } else {
-        st.writes.mark_written(p.token);
-        if (!p.outcome->value().empty())
-          st.r.last_seq = p.outcome->value().back().seq;
-      }
-      if (err || st.writes.idle())
-        self->send(registry, rep_changed{std::make_shared<const reps::rep>(st.r), err != nullptr});
-      st.writes.settle(p.token, err);
+      auto done = st.writes.finish(err);
+      if (!err && !p.outcome->value().empty())
+        st.r.last_seq = p.outcome->value().back().seq;
+      self->send(registry, rep_changed{std::make_shared<const reps::rep>(st.r), err != nullptr});
+      done.after(err);
+      st.writes.drain();
       if (st.writes.idle()) {
         if (st.passivating) {
           self->send(registry, ticket_stopped{st.r.id});

@@ -3,9 +3,9 @@
 //
 // The rules that span reps (email unique in the company, `reportingTo` a rep of the company,
 // no reporting cycles) need every rep in view, so the company registry decides each change
-// against its roster (the reps as last written plus the changes on their way) and hands the
-// events to the rep's actor, which applies and writes them and answers once written. After a
-// write it tells the registry the rep as written (rep_changed). Like a call, a rep's actor is
+// against its roster (the reps as written; it hands over one rep change at a time) and hands the
+// events to the rep's actor, which writes them, applies them once written and answers. After
+// each write it tells the registry the rep as written (rep_changed), before the answer. Like a call, a rep's actor is
 // spawned on demand from the registry's copy and passivated once nothing is in flight.
 #include <caf/all.hpp>
 

@@ -56,29 +56,33 @@ namespace {
 
 using self_ptr = caf::stateful_actor<ticket_state>*;
 
-/// Applies the drafts to the live state, journals them, and runs `after` once written.
-void commit(self_ptr self, env* e, caf::actor registry, std::vector<event_draft> drafts,
-            std::function<void(const error*)> after) {
+/// Journals the drafts with their timer and snapshot rows; once written, the live state takes
+/// them and `after` runs (with the error, and the state untouched, when the write failed).
+void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::function<void(const error*)> after,
+            idempotency_claim_ptr idem = nullptr) {
   auto& st = self->state;
-  std::optional<tickets::ticket> before;
-  if (st.exists)
-    before = st.t;
+  auto next = std::make_shared<tickets::ticket>(st.t);
   for (auto& d : drafts)
-    tickets::apply(st.t, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
-  st.exists = true;
+    tickets::apply(*next, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
   std::optional<storage::timer_key> arm;
   std::size_t n = 0;
   for (auto& d : drafts)
-    n += d.entity == st.t.id ? 1 : 0;
-  auto ops = ticket_rows(before ? &*before : nullptr, st.t, n, e->cfg.snapshot_every, arm);
+    n += d.entity == next->id ? 1 : 0;
+  auto ops = ticket_rows(st.exists ? &st.t : nullptr, *next, n, e->cfg.snapshot_every, arm);
   std::vector<storage::timer_key> to_arm;
   if (arm)
     to_arm.push_back(*arm);
-  auto token = st.writes.reserve(std::move(after), std::move(to_arm));
+  st.writes.begin(
+    [self, next] {
+      self->state.t = std::move(*next);
+      self->state.exists = true;
+    },
+    std::move(after), std::move(to_arm));
   auto me = caf::actor_cast<caf::actor>(self);
   storage::submission sub{std::move(drafts), std::move(ops), {}};
-  sub.done = [me, token](result<std::vector<event>> r) {
-    caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
+  sub.idem = std::move(idem);
+  sub.done = [me](result<std::vector<event>> r) {
+    caf::anon_send(me, persisted{0, std::make_shared<result<std::vector<event>>>(std::move(r))});
   };
   e->journal->submit(std::move(sub));
 }
@@ -109,74 +113,72 @@ caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, caf:
   } else {
     st.t.id = id;
   }
+  auto answer = [self](reply<tickets::ticket> done) {
+    return [self, done = std::move(done)](const error* err) {
+      if (err)
+        done(*err);
+      else
+        done(self->state.t);
+    };
+  };
   return {
     [=](get_ticket& m) {
-      if (!self->state.exists)
-        return m.done(error{errc::not_found, "no ticket " + m.id});
-      auto snapshot = self->state.t;
-      self->state.writes.when_written([done = std::move(m.done), snapshot](const error* err) {
-        if (err)
-          done(*err);
-        else
-          done(snapshot);
+      self->state.writes.run([self, m = std::move(m)] {
+        if (!self->state.exists)
+          return m.done(error{errc::not_found, "no ticket " + m.id});
+        m.done(self->state.t);
       });
     },
     [=](update_ticket& m) {
-      auto drafts = tickets::decide_update(self->state.t, m.cmd, m.who);
-      if (!drafts)
-        return m.done(drafts.take_error());
-      if (drafts->empty())
-        return self->state.writes.when_written([done = std::move(m.done), self](const error* err) {
-          if (err)
-            done(*err);
-          else
-            done(self->state.t);
-        });
-      commit(self, e, registry, std::move(drafts.value()),
-             [self, done = std::move(m.done)](const error* err) {
-               if (err)
-                 done(*err);
-               else
-                 done(self->state.t);
-             });
+      self->state.writes.run([=, m = std::move(m)]() mutable {
+        auto drafts = tickets::decide_update(self->state.t, m.cmd, m.who);
+        if (!drafts)
+          return m.done(drafts.take_error());
+        if (drafts->empty())
+          return m.done(self->state.t);
+        commit(self, e, std::move(drafts.value()), answer(std::move(m.done)), m.who.idem);
+      });
     },
     [=](add_note& m) {
-      auto drafts = tickets::decide_note(self->state.t, m.cmd, m.who);
-      if (!drafts)
-        return m.done(drafts.take_error());
-      auto index = self->state.t.notes.size();
-      commit(self, e, registry, std::move(drafts.value()),
-             [self, index, done = std::move(m.done)](const error* err) {
-               if (err)
-                 done(*err);
-               else
-                 done(self->state.t.notes.at(index));
-             });
+      self->state.writes.run([=, m = std::move(m)]() mutable {
+        auto drafts = tickets::decide_note(self->state.t, m.cmd, m.who);
+        if (!drafts)
+          return m.done(drafts.take_error());
+        auto index = self->state.t.notes.size();
+        commit(self, e, std::move(drafts.value()),
+               [self, index, done = std::move(m.done)](const error* err) {
+                 if (err)
+                   done(*err);
+                 else
+                   done(self->state.t.notes.at(index));
+               },
+               m.who.idem);
+      });
     },
     [=](timer_due& m) {
-      if (m.key.kind != "sla" || !self->state.exists)
-        return;
-      tickets::origin o{self->state.t.company_id, "system", e->clk->wall_now()};
-      auto drafts = tickets::decide_sla_check(self->state.t, o);
-      if (!drafts.empty())
-        commit(self, e, registry, std::move(drafts), [](const error*) {});
+      self->state.writes.run([=] {
+        if (m.key.kind != "sla" || !self->state.exists)
+          return;
+        tickets::origin o{self->state.t.company_id, "system", e->clk->wall_now()};
+        auto drafts = tickets::decide_sla_check(self->state.t, o);
+        if (!drafts.empty())
+          commit(self, e, std::move(drafts), [](const error*) {});
+      });
     },
     [=](persisted& p) {
       auto& st = self->state;
       const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
+      auto done = st.writes.finish(err);
       if (!err) {
-        for (auto& k : st.writes.mark_written(p.token))
+        for (auto& k : done.arm)
           self->send(e->timers, arm_timer{std::move(k)});
         if (!p.outcome->value().empty())
           st.t.last_seq = p.outcome->value().back().seq;
-        if (st.writes.idle()) // before the answers: a client's next read sees the index updated
-          self->send(registry, ticket_changed{std::make_shared<const tickets::ticket>(st.t)});
+        // Before the answer: a client's next read sees the index updated.
+        self->send(registry, ticket_changed{std::make_shared<const tickets::ticket>(st.t)});
       }
-      st.writes.settle(p.token, err);
-      if (err) {
-        // The state ran ahead of the log: drop it; the next message reloads from the store.
-        return stop(self, registry);
-      }
+      done.after(err);
+      st.writes.drain();
       if (st.writes.idle()) {
         if (st.passivating)
           return stop(self, registry);

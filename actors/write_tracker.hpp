@@ -1,10 +1,13 @@
 #pragma once
-// The writes an entity actor (ticket, call, rep) has in flight. Each change takes a token in
-// order; an answer waits for its write (and every write before it); timers are armed only once
-// the write that made them is done. A failed write fails every waiting answer: the actor's state
-// ran ahead of the log, and the actor stops so that the next message reloads it.
-#include <cstdint>
+// The writes of an entity actor (ticket, call, rep): one at a time (DESIGN step 4). A command
+// decides against the state as written, its events go to the journal, and only once they are
+// written does the change reach the live state, then its answer leaves and its timers go live.
+// Commands and reads that arrive while a write is in flight wait, in order, and run once it is
+// back. A failed write changes nothing: the actor is as if the command never came, and the
+// commands after it run against the state as it was.
+#include <deque>
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -15,64 +18,62 @@ namespace crm::actors {
 
 class write_tracker {
 public:
+  using task = std::function<void()>;
   using done_fn = std::function<void(const error*)>;
 
-  /// The next write's token. `after` runs once it is written (or a write fails); `arm` are the
-  /// timers to keep in memory once it is written.
-  std::uint64_t reserve(done_fn after, std::vector<storage::timer_key> arm = {}) {
-    auto token = ++submitted_;
-    for (auto& k : arm)
-      to_arm_.emplace_back(token, std::move(k));
-    waiting_.push_back({token, std::move(after)});
-    return token;
-  }
-
-  /// Runs `f` once every write reserved so far is written (at once when none is in flight).
-  void when_written(done_fn f) {
-    if (idle())
-      f(nullptr);
+  /// Runs `t` at once when no write is in flight and none waits; else after them, in order.
+  void run(task t) {
+    if (writing_ || !waiting_.empty())
+      waiting_.push_back(std::move(t));
     else
-      waiting_.push_back({submitted_, std::move(f)});
+      t();
   }
 
-  bool idle() const { return submitted_ == written_; }
-
-  /// Write `token` succeeded: returns the timers to arm now.
-  std::vector<storage::timer_key> mark_written(std::uint64_t token) {
-    written_ = token;
-    std::vector<storage::timer_key> arm;
-    std::size_t n = 0;
-    while (n < to_arm_.size() && to_arm_[n].first <= token)
-      arm.push_back(std::move(to_arm_[n++].second));
-    to_arm_.erase(to_arm_.begin(), to_arm_.begin() + static_cast<std::ptrdiff_t>(n));
-    return arm;
+  /// A write is submitted: once it is written, `apply` makes the change to the live state;
+  /// `after` answers (with the error when it failed); `arm` are the timers to keep in memory.
+  void begin(task apply, done_fn after, std::vector<storage::timer_key> arm = {}) {
+    writing_ = true;
+    flight_ = flight{std::move(apply), std::move(after), std::move(arm)};
   }
 
-  /// Write `token` came back (`err` when it failed): runs the answers that waited for it.
-  void settle(std::uint64_t token, const error* err) {
-    auto waiting = std::move(waiting_);
-    waiting_.clear();
-    for (auto& w : waiting) {
-      if (err || w.token <= token)
-        w.run(err);
-      else
-        waiting_.push_back(std::move(w));
-    }
-    if (err) {
-      written_ = submitted_;
-      to_arm_.clear();
+  bool writing() const { return writing_; }
+  /// No write in flight and nothing waiting for one.
+  bool idle() const { return !writing_ && waiting_.empty(); }
+
+  struct outcome {
+    done_fn after;                      // the answer, to run once the actor has told others
+    std::vector<storage::timer_key> arm; // empty when the write failed
+  };
+
+  /// The write came back (`err` when it failed): applies it to the live state when written.
+  outcome finish(const error* err) {
+    writing_ = false;
+    auto f = std::move(*flight_);
+    flight_.reset();
+    if (err)
+      return {std::move(f.after), {}};
+    f.apply();
+    return {std::move(f.after), std::move(f.arm)};
+  }
+
+  /// Runs what waited, until one of them starts a write.
+  void drain() {
+    while (!writing_ && !waiting_.empty()) {
+      auto t = std::move(waiting_.front());
+      waiting_.pop_front();
+      t();
     }
   }
 
 private:
-  struct waiter {
-    std::uint64_t token;
-    done_fn run;
+  struct flight {
+    task apply;
+    done_fn after;
+    std::vector<storage::timer_key> arm;
   };
-  std::uint64_t submitted_ = 0;
-  std::uint64_t written_ = 0;
-  std::vector<waiter> waiting_;
-  std::vector<std::pair<std::uint64_t, storage::timer_key>> to_arm_;
+  bool writing_ = false;
+  std::optional<flight> flight_;
+  std::deque<task> waiting_;
 };
 
 } // namespace crm::actors

@@ -104,6 +104,11 @@ std::string json_of(F&& body) {
   return json::object(std::forward<F>(body));
 }
 
+error notes_full() {
+  return error{errc::conflict, "the ticket has " + std::to_string(max_notes) + " notes, the most it may hold",
+               {{"notes", "at most " + std::to_string(max_notes) + " per ticket"}}};
+}
+
 event_draft make(const origin& o, const std::string& entity, std::string type, std::string data) {
   return event_draft{o.company_id, entity, std::move(type), o.actor, o.now, std::move(data)};
 }
@@ -199,6 +204,8 @@ result<std::vector<event_draft>> decide_update(const ticket& t, const update_cmd
     return error{errc::conflict, "the ticket is closed"};
   if (c.only_if_unassigned && (!t.assigned_to.empty() || t.is_done()))
     return error{errc::conflict, "the ticket is assigned or done already"};
+  if (c.notes && t.notes.size() >= max_notes)
+    return notes_full();
   std::vector<event_draft> out;
   if (c.assigned_to && *c.assigned_to != t.assigned_to)
     out.push_back(make(o, t.id, "ticket.assigned", json_of([&](json::writer& w) {
@@ -233,6 +240,8 @@ result<std::vector<event_draft>> decide_note(const ticket& t, const note_cmd& c,
     v.add("type", "must be one of internal, customer");
   if (!v.ok())
     return std::move(v).to_error("the note is not valid");
+  if (t.notes.size() >= max_notes)
+    return notes_full();
   auto n = t.notes.size() + 1;
   std::vector<event_draft> out;
   out.push_back(make(o, t.id, "ticket.note_added", json_of([&](json::writer& w) {

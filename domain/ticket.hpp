@@ -16,6 +16,7 @@
 #include "domain/clock.hpp"
 #include "domain/errc.hpp"
 #include "domain/event.hpp"
+#include "domain/idempotency.hpp"
 #include "domain/json.hpp"
 
 namespace crm::tickets {
@@ -47,6 +48,9 @@ struct note {
   millis created_at = 0;
   bool operator==(const note&) const = default;
 };
+
+/// Notes a ticket may hold; one more is 409 (a bound on what one client can make us keep).
+constexpr std::size_t max_notes = 1000;
 
 struct ticket {
   std::string id;
@@ -120,6 +124,7 @@ struct origin {
   std::string company_id;
   std::string actor; // API key id, "platform", or "system"
   millis now = 0;
+  idempotency_claim_ptr idem = nullptr; // the request's Idempotency-Key, written with its change
 };
 
 /// Field checks of a create command that need no state. 422 naming each bad field.

@@ -80,8 +80,8 @@ std::optional<millis> parse_time(std::string_view s) {
     } else if (s[pos] == '+' || s[pos] == '-') {
       int oh, om;
       if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':'
-          || !digits(s, pos + 4, 2, om))
-        return std::nullopt;
+          || !digits(s, pos + 4, 2, om) || oh > 23 || om > 59)
+        return std::nullopt; // +99:99 is no offset
       offset_min = (oh * 60 + om) * (s[pos] == '+' ? 1 : -1);
       pos += 6;
     } else {

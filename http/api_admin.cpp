@@ -25,6 +25,19 @@ void write_key(json::writer& w, const api_key& k) {
   w.EndObject();
 }
 
+/// The answer to a new key; `secret` is shown only in the first answer.
+std::string key_answer(const api_key& key, const std::string* secret) {
+  return json::object([&](json::writer& w) {
+    json::kv(w, "id", key.id);
+    if (secret)
+      json::kv(w, "key", *secret);
+    json::kv(w, "companyId", key.company_id);
+    json::kv(w, "role", to_string(key.r));
+    json::kv(w, "name", key.name);
+    json::kv_or_null(w, "repId", key.rep_id);
+  });
+}
+
 } // namespace
 
 void add_admin_routes(router& r) {
@@ -54,27 +67,19 @@ void add_admin_routes(router& r) {
       v.add("name", name.empty() ? "is required" : "must be at most 200 characters");
     if (!v.ok())
       return reply(std::move(v).to_error("the API key is not valid"));
-    auto create = [&rt, company, r = *role, name, rep, actor = ctx.who.actor, reply] {
-      rt.keys().create(company, r, name, rep, actor, [reply](result<std::pair<api_key, std::string>> k) {
-        if (!k)
-          return reply(k.err());
-        auto& [key, secret] = k.value();
-        auto body = [&](const std::string* shown) {
-          return json::object([&](json::writer& w) {
-            json::kv(w, "id", key.id);
-            if (shown)
-              json::kv(w, "key", *shown);
-            json::kv(w, "companyId", key.company_id);
-            json::kv(w, "role", to_string(key.r));
-            json::kv(w, "name", key.name);
-            json::kv_or_null(w, "repId", key.rep_id);
-          });
-        };
-        auto res = json_response(201, body(&secret));
-        res.replay_body = body(nullptr); // an Idempotency-Key replay never shows the key again
-        std::fill(secret.begin(), secret.end(), '\0');
-        reply(std::move(res));
-      });
+    auto create = [&rt, company, r = *role, name, rep, actor = ctx.who.actor, idem = ctx.idem, reply] {
+      rt.keys().create(
+        company, r, name, rep, actor,
+        [reply](result<std::pair<api_key, std::string>> k) {
+          if (!k)
+            return reply(k.err());
+          auto& [key, secret] = k.value();
+          auto res = json_response(201, key_answer(key, &secret));
+          res.replay_body = key_answer(key, nullptr); // an Idempotency-Key replay never shows the key again
+          std::fill(secret.begin(), secret.end(), '\0');
+          reply(std::move(res));
+        },
+        idem);
     };
     if (rep.empty())
       return create();
@@ -86,6 +91,10 @@ void add_admin_routes(router& r) {
                                                   {{"repId", "names no rep of the company"}}});
                              create();
                            }});
+  });
+  r.answers_from_events([](const std::vector<event>& evs) {
+    auto k = key_of(evs.front());
+    return std::pair{201, k ? key_answer(*k, nullptr) : std::string("{}")};
   });
 
   r.add("GET", base, platform_only, [&rt](context& ctx, responder reply) {

@@ -43,6 +43,13 @@ reply<calls::call_log> answer_updated(responder reply, std::string id) {
   };
 }
 
+std::string callback_answer(const std::string& id, std::optional<millis> at) {
+  return json::object([&](json::writer& w) {
+    json::kv(w, "id", id);
+    json::kv_time(w, "scheduledFor", at);
+  });
+}
+
 } // namespace
 
 void add_call_routes(router& r) {
@@ -126,11 +133,15 @@ void add_call_routes(router& r) {
                    schedule_callback{id, *at, ctx.origin(), [reply, id](result<calls::call_log> c) {
                                        if (!c)
                                          return reply(c.err());
-                                       reply(json_response(200, json::object([&](json::writer& w) {
-                                         json::kv(w, "id", id);
-                                         json::kv_time(w, "scheduledFor", c->scheduled_for);
-                                       })));
+                                       reply(json_response(200, callback_answer(id, c->scheduled_for)));
                                      }});
+  });
+  r.answers_from_events([](const std::vector<event>& evs) {
+    calls::call_log c;
+    for (auto& e : evs)
+      if (e.type == "call.callback_scheduled")
+        calls::apply(c, e);
+    return std::pair{200, callback_answer(evs.front().entity, c.scheduled_for)};
   });
 
   r.add("GET", "/api/v1/shipments/:shipmentId/timeline", all_roles, [&rt](context& ctx, responder reply) {

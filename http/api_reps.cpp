@@ -67,6 +67,15 @@ std::string updated_body(const std::string& id, const char* flag) {
   });
 }
 
+std::string rep_created_answer(const reps::rep& r) {
+  return json::object([&](json::writer& w) {
+    json::kv(w, "id", r.id);
+    json::kv(w, "name", r.name);
+    json::kv(w, "status", reps::to_string(r.st));
+    json::kv_time(w, "createdAt", r.created_at);
+  });
+}
+
 } // namespace
 
 void add_rep_routes(router& r) {
@@ -99,13 +108,15 @@ void add_rep_routes(router& r) {
                    create_rep{std::move(cmd), ctx.origin(), [reply](result<reps::rep> r) {
                                 if (!r)
                                   return reply(r.err());
-                                reply(json_response(201, json::object([&](json::writer& w) {
-                                  json::kv(w, "id", r->id);
-                                  json::kv(w, "name", r->name);
-                                  json::kv(w, "status", reps::to_string(r->st));
-                                  json::kv_time(w, "createdAt", r->created_at);
-                                })));
+                                reply(json_response(201, rep_created_answer(r.value())));
                               }});
+  });
+  r.answers_from_events([](const std::vector<event>& evs) {
+    reps::rep r;
+    for (auto& e : evs)
+      if (e.entity == evs.front().entity)
+        reps::apply(r, e);
+    return std::pair{201, rep_created_answer(r)};
   });
 
   r.add("GET", base, all_roles, [&rt](context& ctx, responder reply) {

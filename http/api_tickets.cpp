@@ -58,6 +58,30 @@ result<tickets::list_query> read_list_query(context& ctx) {
   return lq;
 }
 
+std::string note_answer(const tickets::note& n) {
+  return json::object([&](json::writer& w) {
+    json::kv(w, "noteId", n.id);
+    json::kv_time(w, "createdAt", n.created_at);
+  });
+}
+
+std::string ndr_answer(const std::string& ndr_event_id, const std::string& ticket_id, const std::string& call_id) {
+  return json::object([&](json::writer& w) {
+    json::kv(w, "ndrEventId", ndr_event_id);
+    json::kv(w, "ticketId", ticket_id);
+    json::kv_or_null(w, "callLogId", call_id);
+  });
+}
+
+/// The ticket the events of `id` among `evs` make from nothing.
+tickets::ticket fold_ticket(const std::vector<event>& evs, std::string_view id) {
+  tickets::ticket t;
+  for (auto& e : evs)
+    if (e.entity == id)
+      tickets::apply(t, e);
+  return t;
+}
+
 } // namespace
 
 void add_ticket_routes(router& r) {
@@ -87,6 +111,9 @@ void add_ticket_routes(router& r) {
                                      return reply(t.err());
                                    reply(json_later(201, [t = std::move(t.value())] { return tickets::to_json(t, true); }));
                                  }});
+  });
+  r.answers_from_events([](const std::vector<event>& evs) {
+    return std::pair{201, tickets::to_json(fold_ticket(evs, evs.front().entity), true)};
   });
 
   r.add("GET", base, all_roles, [&rt](context& ctx, responder reply) {
@@ -164,11 +191,15 @@ void add_ticket_routes(router& r) {
                    add_note{ctx.params[0], std::move(cmd), ctx.origin(), [reply](result<tickets::note> n) {
                               if (!n)
                                 return reply(n.err());
-                              reply(json_response(201, json::object([&](json::writer& w) {
-                                json::kv(w, "noteId", n->id);
-                                json::kv_time(w, "createdAt", n->created_at);
-                              })));
+                              reply(json_response(201, note_answer(n.value())));
                             }});
+  });
+  r.answers_from_events([](const std::vector<event>& evs) {
+    tickets::ticket t; // the note's event alone makes the note as the ticket has it
+    for (auto& e : evs)
+      if (e.type == "ticket.note_added")
+        tickets::apply(t, e);
+    return std::pair{201, t.notes.empty() ? std::string("{}") : note_answer(t.notes.back())};
   });
 
   r.add("GET", "/api/v1/support/metrics", all_roles, [&rt](context& ctx, responder reply) {
@@ -212,13 +243,20 @@ void add_ticket_routes(router& r) {
                                   return reply(o.err());
                                 int code = o->created ? 201 : 200;
                                 reply(json_later(code, [o = std::move(o.value())] {
-                                  return json::object([&](json::writer& w) {
-                                    json::kv(w, "ndrEventId", o.ndr_event_id);
-                                    json::kv(w, "ticketId", o.ticket_id);
-                                    json::kv_or_null(w, "callLogId", o.call_log_id);
-                                  });
+                                  return ndr_answer(o.ndr_event_id, o.ticket_id, o.call_log_id);
                                 }));
                               }});
+  });
+  r.answers_from_events([](const std::vector<event>& evs) {
+    std::string ticket_id, call_id;
+    for (auto& e : evs) {
+      if (e.type == "ticket.created" && ticket_id.empty())
+        ticket_id = e.entity;
+      else if (e.type == "call.created")
+        call_id = e.entity;
+    }
+    auto t = fold_ticket(evs, ticket_id);
+    return std::pair{201, ndr_answer(t.related_ndr_event_id, ticket_id, call_id)};
   });
 }
 

@@ -153,6 +153,10 @@ void http_metrics::render(std::string& out) const {
 
 router::router(actors::runtime& rt, const crm::clock& clk, options opts)
   : rt_(rt), clk_(clk), limiter_(opts.rate_limit), request_timeout_(opts.request_timeout) {
+  // Fault injection for the crash tests: answers are sent, but their Idempotency-Key records
+  // are not written afterwards, exactly as when the process dies between the two.
+  const char* fault = std::getenv("CRM_FAULT_DROP_IDEMPOTENCY_ANSWERS");
+  fault_drop_idempotency_answers = fault && std::string_view(fault) == "1";
   if (!opts.platform_token.empty())
     platform_hash_ = sha256_hex(opts.platform_token);
 }
@@ -162,7 +166,7 @@ void router::add(std::string method, std::string pattern, roles allowed, handler
   auto segs = split_path(pattern);
   bool admin = segs.size() >= 3 && segs[0] == "api" && segs[2] == "admin";
   routes_.push_back(route{std::move(method), std::move(segs), pattern, allowed, std::move(h),
-                          needs_auth, admin});
+                          needs_auth, admin, {}});
 }
 
 std::optional<principal> router::authenticate(const request& req) const {
@@ -301,7 +305,7 @@ void router::handle(request req, responder::sink out) {
   if (found->needs_auth && request_timeout_.count() > 0)
     deadlines_.watch(reply, request_timeout_);
   context ctx{std::move(req), std::move(params), query_params(std::move(target->query)), {},
-              clk_.wall_now()};
+              clk_.wall_now(), {}};
   if (found->needs_auth) {
     auto who = authenticate(ctx.req);
     if (!who) {
@@ -351,14 +355,24 @@ void router::handle(request req, responder::sink out) {
       }
       case actors::idempotency_store::verdict::proceed: break;
     }
+    if (found->from_events) {
+      auto claim = std::make_shared<idempotency_claim>();
+      claim->row_key = storage::idempotency_key(scope, ctx.req.idempotency_key);
+      claim->fingerprint = fingerprint;
+      claim->at = clk_.wall_now();
+      claim->answer = found->from_events;
+      ctx.idem = std::move(claim);
+    }
     auto key = ctx.req.idempotency_key;
-    reply = responder([reply, scope, key, &store](response r) {
+    reply = responder([reply, scope, key, &store, fault_drop_idempotency_answers = fault_drop_idempotency_answers](response r) {
       if (r.status >= 500 || r.status == 429) {
         store.abandon(scope, key);
         return reply(std::move(r));
       }
       auto status = r.status;
       auto body = r.replay_body ? *r.replay_body : r.materialize();
+      if (fault_drop_idempotency_answers) // test only: as if the process died right here
+        return reply(std::move(r));
       store.complete(scope, key, status, body, [reply, r = std::move(r)]() mutable { reply(std::move(r)); });
     });
   }

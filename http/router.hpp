@@ -62,10 +62,14 @@ struct context {
   query_params query;
   principal who;
   millis now = 0;
-  tickets::origin origin() const { return {who.company, who.actor, now}; }
+  idempotency_claim_ptr idem; // set when the request's Idempotency-Key is honoured
+  tickets::origin origin() const { return {who.company, who.actor, now, idem}; }
 };
 
 using handler = std::function<void(context&, responder)>;
+/// A route's answer made from the events its change wrote (status and body): what an
+/// Idempotency-Key replays after a crash that came between the change and its answer.
+using events_answer = std::function<std::pair<int, std::string>(const std::vector<event>&)>;
 
 /// Roles as a bit set.
 using roles = unsigned;
@@ -108,6 +112,9 @@ public:
   /// `pattern` like "/api/v1/support/tickets/:ticketId". `needs_auth` false for health.
   void add(std::string method, std::string pattern, roles allowed, handler h,
            bool needs_auth = true);
+  /// Gives the route added last its answer from events: then an Idempotency-Key record is
+  /// written in the same batch as the change (see domain/idempotency.hpp).
+  void answers_from_events(events_answer f) { routes_.back().from_events = std::move(f); }
 
   /// Answers through `out` exactly once, possibly from another thread.
   void handle(request req, responder::sink out);
@@ -132,6 +139,7 @@ private:
     handler h;
     bool needs_auth;
     bool admin_path;
+    events_answer from_events;
   };
   std::optional<principal> authenticate(const request& req) const;
   const route* match(const std::string& method, const std::vector<std::string>& segs,
@@ -150,6 +158,7 @@ private:
   std::atomic<bool> ready_{false};
   std::chrono::milliseconds request_timeout_;
   deadline_keeper deadlines_;
+  bool fault_drop_idempotency_answers = false;
 };
 
 /// Registers every route of the API.

@@ -173,6 +173,11 @@ void journal::write_batch(std::vector<submission>& batch) {
       stored[i].push_back(std::move(e));
       ++total;
     }
+    if (sub.idem && sub.idem->answer && !stored[i].empty()) {
+      auto [status, body] = sub.idem->answer(stored[i]);
+      wb.Put(h(cf::indexes), sub.idem->row_key,
+             encode_idempotency_record(sub.idem->fingerprint, status, body, sub.idem->at));
+    }
     for (auto& op : sub.ops) {
       if (op.erase) {
         wb.Delete(h(op.family), op.key);

@@ -20,6 +20,7 @@
 
 #include "domain/errc.hpp"
 #include "domain/event.hpp"
+#include "domain/idempotency.hpp"
 #include "storage/store.hpp"
 
 namespace crm::storage {
@@ -36,8 +37,11 @@ struct write_op {
 struct submission {
   std::vector<event_draft> events;
   std::vector<write_op> ops;
+  /// The Idempotency-Key of the request that caused the events: its record (with the answer
+  /// made from the stored events) goes into the same WriteBatch. Ignored without events.
   /// Called once, on the journal thread, with the stored events (seq and hashes set).
   std::function<void(result<std::vector<event>>)> done;
+  idempotency_claim_ptr idem = nullptr;
 };
 
 struct journal_options {

@@ -493,5 +493,78 @@ TEST(hardening_server, sigterm_during_a_write_flood_keeps_every_answered_write) 
   EXPECT_GE(answered.size(), 300u);
 }
 
+TEST(hardening_server, an_idempotency_key_is_written_with_its_change_so_a_crash_between_never_repeats_it) {
+  testing::temp_dir dir;
+  auto data = (dir.path() / "data").string();
+  // The fault: every answer leaves, but no Idempotency-Key record is written after it, exactly
+  // as when the process dies between the change and its answer's record. What protects the
+  // retry is the record written in the change's own batch.
+  auto s = std::make_unique<testing::server_process>(
+    data, std::vector<std::string>{},
+    std::map<std::string, std::string>{{"CRM_PLATFORM_TOKEN", platform_token}, {"CRM_FAULT_DROP_IDEMPOTENCY_ANSWERS", "1"}});
+  ASSERT_TRUE(s->ready());
+  http_client c(s->port());
+  headers h{{"Authorization", "Bearer " + platform_token}, {"X-Company-Id", "acme"}};
+  auto with_key = [&](const std::string& k) {
+    auto x = h;
+    x.emplace_back("Idempotency-Key", k);
+    return x;
+  };
+  struct call_t {
+    std::string target, body, key;
+    int status;
+  };
+  auto rep_r = c.request("POST", "/api/v1/crm/sales-reps", R"({"name":"R","email":"r@x.in","phone":"9876543210","territory":"north"})",
+                         with_key("rep-1"));
+  ASSERT_EQ(rep_r.status, 201) << rep_r.body;
+  auto t = c.request("POST", "/api/v1/support/tickets", R"({"category":"other","subject":"once"})", with_key("t-1"));
+  ASSERT_EQ(t.status, 201);
+  auto id = t.str("ticketId");
+  std::vector<call_t> calls = {
+    {"/api/v1/support/tickets/" + id + "/notes", R"({"note":"once"})", "n-1", 201},
+    {"/api/v1/ndr/events", R"({"ndrEventId":"NDR-1","shipmentId":"S1","action":"call","territory":"north"})", "ndr-1", 201},
+    {"/api/v1/admin/api-keys", R"({"companyId":"acme","role":"viewer","name":"k"})", "key-1", 201},
+  };
+  std::vector<http_response> first;
+  for (auto& x : calls) {
+    first.push_back(c.request("POST", x.target, x.body, with_key(x.key)));
+    ASSERT_EQ(first.back().status, x.status) << x.target << " " << first.back().body;
+  }
+  auto call_id = first[1].str("callLogId");
+  ASSERT_FALSE(call_id.empty());
+  auto cb = c.request("POST", "/api/v1/crm/call-logs/" + call_id + "/callback", R"({"scheduledFor":"2030-01-01T00:00:00.000Z"})",
+                      with_key("cb-1"));
+  ASSERT_EQ(cb.status, 200) << cb.body;
+  calls.push_back({"/api/v1/crm/call-logs/" + call_id + "/callback", R"({"scheduledFor":"2030-01-01T00:00:00.000Z"})", "cb-1", 200});
+  first.push_back(cb);
+  calls.push_back({"/api/v1/crm/sales-reps", R"({"name":"R","email":"r@x.in","phone":"9876543210","territory":"north"})", "rep-1", 201});
+  first.push_back(rep_r);
+  calls.push_back({"/api/v1/support/tickets", R"({"category":"other","subject":"once"})", "t-1", 201});
+  first.push_back(t);
+  auto seq = [&](http_client& cl) {
+    auto m = cl.request("GET", "/metrics");
+    auto pos = m.body.find("\ncrm_last_event_seq ");
+    return pos == std::string::npos ? -1 : std::stol(m.body.substr(pos + 20));
+  };
+  auto before = seq(c);
+  s->kill9();
+  s = std::make_unique<testing::server_process>(data, std::vector<std::string>{},
+                                                std::map<std::string, std::string>{{"CRM_PLATFORM_TOKEN", platform_token}});
+  ASSERT_TRUE(s->ready());
+  http_client d(s->port());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    auto again = d.request("POST", calls[i].target, calls[i].body, with_key(calls[i].key));
+    EXPECT_EQ(again.status, calls[i].status) << calls[i].target << " " << again.body;
+    EXPECT_EQ(again.headers["idempotent-replayed"], "true") << calls[i].target;
+    if (calls[i].key == "key-1") {
+      EXPECT_EQ(again.str("id"), first[i].str("id"));
+      EXPECT_EQ(again.str("key"), "");
+    } else {
+      EXPECT_EQ(again.body, first[i].body) << calls[i].target;
+    }
+  }
+  EXPECT_EQ(seq(d), before); // nothing was done twice
+}
+
 } // namespace
 } // namespace crm::blackbox
