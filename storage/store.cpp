@@ -136,7 +136,8 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_mode mod
   s->handles_.assign(handles.begin() + 1, handles.end());
   s->db_->DestroyColumnFamilyHandle(handles[0]);
   if (mode == open_mode::secondary)
-    s->catch_up();
+    if (auto r = s->catch_up(); !r)
+      return r.take_error();
   if (mode == open_mode::read_write) {
     auto moved = s->upgrade_layout();
     if (!moved)
@@ -145,9 +146,12 @@ result<std::unique_ptr<store>> store::open(const std::string& dir, open_mode mod
   return s;
 }
 
-void store::catch_up() {
-  if (!secondary_dir_.empty())
-    db_->TryCatchUpWithPrimary();
+result<bool> store::catch_up() {
+  if (secondary_dir_.empty())
+    return true;
+  if (auto st = db_->TryCatchUpWithPrimary(); !st.ok())
+    return from_status(st, "cannot follow the server's writes");
+  return true;
 }
 
 namespace {
@@ -231,6 +235,24 @@ result<std::size_t> store::upgrade_layout() {
   if (auto st = db_->Put(rocksdb::WriteOptions(), handle(cf::meta), "key_layout", "2"); !st.ok())
     return from_status(st, "cannot record the key layout");
   return moved;
+}
+
+result<bool> store::verify_files() const {
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db_->GetLiveFilesMetaData(&files);
+  for (auto& f : files) {
+    std::error_code ec;
+    auto path = std::filesystem::path(f.db_path) / std::filesystem::path(f.name).relative_path();
+    auto size = std::filesystem::file_size(path, ec);
+    if (ec)
+      return error{errc::unavailable, "the data file " + path.string() + " is missing: " + ec.message()};
+    if (size != f.size)
+      return error{errc::unavailable, "the data file " + path.string() + " has " + std::to_string(size)
+                                        + " bytes, the manifest says " + std::to_string(f.size) + " (truncated)"};
+  }
+  if (auto st = db_->VerifyChecksum(); !st.ok())
+    return from_status(st, "the data files are damaged");
+  return true;
 }
 
 result<std::optional<std::string>> store::get(cf c, std::string_view key) const {

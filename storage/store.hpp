@@ -66,8 +66,12 @@ public:
   result<bool> scan(cf c, std::string_view prefix,
                     const std::function<bool(std::string_view, std::string_view)>& visit) const;
 
+  /// Reads every table file whole and checks its checksums and size against the manifest:
+  /// errc::unavailable naming the damage (a truncated or corrupted file) otherwise.
+  result<bool> verify_files() const;
+
   /// Secondary mode: catches up with the primary's latest writes.
-  void catch_up();
+  result<bool> catch_up();
 
 private:
   store() = default;

@@ -2,7 +2,10 @@
 // equivalence and crm-audit on the data dir. Each test runs its own server.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -301,6 +304,85 @@ TEST(restart, crm_audit_verify_finds_where_the_chain_breaks) {
   }
   EXPECT_EQ(testing::run_command({testing::binary("crm-audit"), "verify", "--data-dir", n.data()}, out), 1);
   EXPECT_NE(out.find("breaks at seq 3"), std::string::npos) << out;
+}
+
+/// Runs crm-server on a damaged data dir: it must refuse to start (exit 1 within the timeout,
+/// not serve) and say why. Returns what it printed.
+std::string refuses_to_start(const std::string& data) {
+  std::string out;
+  int rc = testing::run_command({"/bin/sh", "-c",
+                                 "timeout 30 " + testing::binary("crm-server")
+                                   + " --listen 127.0.0.1:0 --data-dir '" + data + "' 2>&1"},
+                                out);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(rc, 124) << "it started on a damaged data dir: " << out; // timeout's code
+  EXPECT_NE(out.find("cannot start"), std::string::npos) << out;
+  return out;
+}
+
+std::vector<std::filesystem::path> files_ending(const std::string& dir, const std::string& ext) {
+  std::vector<std::filesystem::path> out;
+  for (auto& f : std::filesystem::directory_iterator(dir))
+    if (f.path().extension() == ext)
+      out.push_back(f.path());
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return std::filesystem::file_size(a) > std::filesystem::file_size(b); });
+  return out;
+}
+
+void overwrite(const std::filesystem::path& f, std::uintmax_t at, std::size_t n) {
+  std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
+  io.seekp(static_cast<std::streamoff>(at));
+  std::string junk(n, '\xA5');
+  io.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+}
+
+TEST(damaged, a_corrupted_wal_refuses_to_start_and_fails_verify) {
+  node n;
+  auto s = n.start();
+  for (int i = 0; i < 300; ++i)
+    ASSERT_EQ(call(s->port(), "POST", "/api/v1/support/tickets", R"({"category":"other","subject":"in the wal"})").status, 201);
+  s->kill9(); // nothing flushed: every event is in the WAL only
+  s.reset();
+  auto wals = files_ending(n.data(), ".log");
+  ASSERT_FALSE(wals.empty());
+  auto size = std::filesystem::file_size(wals.front());
+  ASSERT_GT(size, 20000u);
+  overwrite(wals.front(), size / 2, 64);
+  auto out = refuses_to_start(n.data());
+  EXPECT_NE(out.find("orruption"), std::string::npos) << out;
+  std::string verify;
+  EXPECT_NE(testing::run_command({testing::binary("crm-audit"), "verify", "--data-dir", n.data()}, verify), 0) << verify;
+}
+
+TEST(damaged, a_corrupted_or_truncated_table_file_refuses_to_start_and_fails_verify) {
+  for (bool truncate : {false, true}) {
+    node n;
+    auto s = n.start();
+    for (int i = 0; i < 300; ++i)
+      ASSERT_EQ(call(s->port(), "POST", "/api/v1/support/tickets", R"({"category":"other","subject":"in a table"})").status, 201);
+    ASSERT_EQ(s->terminate(), 0);
+    s.reset();
+    {
+      auto db = storage::store::open(n.data(), storage::open_mode::read_write);
+      ASSERT_TRUE(db.ok());
+      auto& store = *db.value();
+      for (auto c : {storage::cf::events, storage::cf::indexes, storage::cf::snapshots, storage::cf::timers})
+        ASSERT_TRUE(store.db().Flush(rocksdb::FlushOptions(), store.handle(c)).ok());
+    }
+    auto tables = files_ending(n.data(), ".sst");
+    ASSERT_FALSE(tables.empty());
+    for (auto& t : tables) {
+      auto size = std::filesystem::file_size(t);
+      if (truncate)
+        std::filesystem::resize_file(t, size / 2);
+      else
+        overwrite(t, size / 3, 256);
+    }
+    refuses_to_start(n.data());
+    std::string verify;
+    EXPECT_NE(testing::run_command({testing::binary("crm-audit"), "verify", "--data-dir", n.data()}, verify), 0)
+      << (truncate ? "truncated: " : "corrupted: ") << verify;
+  }
 }
 
 } // namespace
