@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -242,6 +243,96 @@ TEST_F(tampering, a_rehashed_forgery_still_breaks_the_link_after_it) {
   auto rep = verify_chain(*db);
   ASSERT_FALSE(rep.ok());
   EXPECT_EQ(rep.breaks.front().seq, 6u);
+}
+
+TEST(journal, refuses_events_recovery_could_not_read_and_writes_the_rest) {
+  testing::temp_dir dir;
+  auto db = open_rw(dir);
+  {
+    journal j(*db, {.max_delay = std::chrono::milliseconds(200)}); // one batch for all three
+    std::vector<std::future<result<std::vector<event>>>> outs;
+    auto send = [&](submission s) {
+      auto p = std::make_shared<std::promise<result<std::vector<event>>>>();
+      outs.push_back(p->get_future());
+      s.done = [p](result<std::vector<event>> r) { p->set_value(std::move(r)); };
+      j.submit(std::move(s));
+    };
+    send({{draft("TKT-1", 1)}, {}, {}});
+    auto bad = draft("TKT-2", 2, "caf\xE9");
+    send({{bad}, {{cf::timers, false, "must-not-be-written", "", false}}, {}});
+    auto not_object = draft("TKT-3", 3);
+    not_object.data = "[1]";
+    send({{not_object}, {}, {}});
+    send({{draft("TKT-4", 4)}, {}, {}});
+    auto a = outs[0].get(), b = outs[1].get(), c = outs[2].get(), d = outs[3].get();
+    ASSERT_TRUE(a.ok());
+    ASSERT_FALSE(b.ok());
+    EXPECT_EQ(b.err().code, errc::invalid);
+    ASSERT_FALSE(c.ok());
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d.value()[0].seq, a.value()[0].seq + 1); // no gap where the refused ones were
+  }
+  EXPECT_FALSE(db->get(cf::timers, "must-not-be-written").value());
+  auto rep = verify_chain(*db);
+  EXPECT_TRUE(rep.ok());
+  EXPECT_EQ(rep.events, 2u);
+}
+
+TEST(keys, strings_are_length_prefixed_so_no_id_reaches_another_rows_range) {
+  // "c" lp("a") ... and "c" lp("a|b") ...: neither is a prefix of the other's rows.
+  EXPECT_NE(company_prefix("a|b").substr(0, company_prefix("a").size()), company_prefix("a"));
+  EXPECT_NE(idempotency_key("A", "B|K"), idempotency_key("A|B", "K"));
+  EXPECT_NE(idempotency_key("A", "BK"), idempotency_key("AB", "K"));
+  timer_key t{1'800'000'000'000, "co|mp", "TKT-000001", "sla"};
+  timer_key back;
+  ASSERT_TRUE(decode_timer(encode_timer(t), back));
+  EXPECT_EQ(back.due, t.due);
+  EXPECT_EQ(back.company, "co|mp");
+  EXPECT_EQ(back.entity, "TKT-000001");
+  EXPECT_EQ(back.kind, "sla");
+  EXPECT_FALSE(decode_timer(encode_timer(t) + "x", back));
+  EXPECT_FALSE(decode_timer(encode_timer(t).substr(0, 12), back));
+}
+
+TEST(keys, rows_of_the_old_layout_are_upgraded_when_the_store_opens) {
+  testing::temp_dir dir;
+  {
+    auto db = open_rw(dir);
+    journal j(*db, {});
+    ASSERT_TRUE(submit_and_wait(j, {{draft("TKT-000001", 1), draft("TKT-000001", 2)}, {}, {}}).ok());
+    j.stop();
+    // Turn the data dir back into layout 1: '|'-joined rows, and no layout mark.
+    rocksdb::WriteBatch wb;
+    auto* idx = db->handle(cf::indexes);
+    auto* tim = db->handle(cf::timers);
+    std::vector<std::string> rows;
+    ASSERT_TRUE(db->scan(cf::indexes, "", [&](std::string_view k, std::string_view) { return rows.emplace_back(k), true; }).value());
+    for (auto& k : rows)
+      wb.Delete(idx, k);
+    wb.Put(idx, "e|TKT-000001|" + be64(1), "");
+    wb.Put(idx, "e|TKT-000001|" + be64(2), "");
+    wb.Put(idx, "c|acme|" + be64(1), be64(2));
+    wb.Put(idx, "i|acme|key-1", R"({"fingerprint":"f","status":201,"body":"{}","at":1})");
+    wb.Put(tim, be64(1'900'000'000'000) + "acme|TKT-000001|sla", "");
+    wb.Delete(db->handle(cf::meta), "key_layout");
+    ASSERT_TRUE(db->db().Write({}, &wb).ok());
+  }
+  auto db = open_rw(dir);
+  EXPECT_EQ(db->entity_seqs("TKT-000001").value(), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(db->company_events("acme", 0, 10, [](const event&) { return true; }).value().size(), 2u);
+  EXPECT_TRUE(db->get(cf::indexes, idempotency_key("acme", "key-1")).value());
+  int timers = 0;
+  ASSERT_TRUE(db->scan(cf::timers, "", [&](std::string_view k, std::string_view) {
+    timer_key t;
+    EXPECT_TRUE(decode_timer(k, t));
+    EXPECT_EQ(t.entity, "TKT-000001");
+    return ++timers, true;
+  }).value());
+  EXPECT_EQ(timers, 1);
+  int old = 0;
+  ASSERT_TRUE(db->scan(cf::indexes, "", [&](std::string_view k, std::string_view) { return old += k.size() > 1 && k[1] == '|', true; }).value());
+  EXPECT_EQ(old, 0);
+  EXPECT_EQ(db->get(cf::meta, "key_layout").value(), std::optional<std::string>("2"));
 }
 
 } // namespace

@@ -1,0 +1,101 @@
+// The HTTP layer's pure parts: the request target, media types, error answers and deadlines.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "http/router.hpp"
+
+namespace crm::http {
+namespace {
+
+TEST(target, path_and_query_are_decoded_as_clients_encode_them) {
+  auto t = parse_target("/api/v1/support/%74ickets/?q=late%20parcel&q2=late+parcel&status=open%2Cclosed&from=2026-11-24T10%3A00%3A00.000Z&flag");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->segments, (std::vector<std::string>{"api", "v1", "support", "tickets"}));
+  query_params q(std::move(t->query));
+  EXPECT_EQ(q.take("q"), "late parcel");
+  EXPECT_EQ(q.take("q2"), "late parcel");
+  EXPECT_EQ(q.take_list("status"), (std::vector<std::string>{"open", "closed"}));
+  EXPECT_EQ(q.take("from"), "2026-11-24T10:00:00.000Z");
+  EXPECT_EQ(q.take("flag"), "");
+  EXPECT_FALSE(q.finish());
+}
+
+TEST(target, repeats_join_and_unknown_parameters_are_named) {
+  auto t = parse_target("/x?status=open&status=closed,resolved&typo=1");
+  ASSERT_TRUE(t.ok());
+  query_params q(std::move(t->query));
+  EXPECT_EQ(q.take_list("status"), (std::vector<std::string>{"open", "closed", "resolved"}));
+  auto err = q.finish();
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code, errc::malformed);
+  ASSERT_EQ(err->details.size(), 1u);
+  EXPECT_EQ(err->details[0].field, "typo");
+}
+
+TEST(target, what_is_not_a_path_or_not_utf8_is_malformed) {
+  for (std::string bad : {"http://host/x", "*", "x", "/a?b=%FF", "/a/%C3", "/a?%ZZ=1", "/a b"}) {
+    auto t = parse_target(bad);
+    ASSERT_FALSE(t.ok()) << bad;
+    EXPECT_EQ(t.err().code, errc::malformed) << bad;
+  }
+}
+
+TEST(media_type, only_application_json_with_any_parameters) {
+  EXPECT_TRUE(json_media_type("application/json"));
+  EXPECT_TRUE(json_media_type("application/json; charset=utf-8"));
+  EXPECT_TRUE(json_media_type("Application/JSON"));
+  EXPECT_FALSE(json_media_type("application/jsonx"));
+  EXPECT_FALSE(json_media_type("application/json-seq"));
+  EXPECT_FALSE(json_media_type("text/json"));
+  EXPECT_FALSE(json_media_type(""));
+}
+
+TEST(errors, details_are_bounded_and_utf8) {
+  std::vector<field_problem> many;
+  for (int i = 0; i < 1000; ++i)
+    many.push_back({"field_" + std::to_string(i), "unknown field"});
+  many.push_back({std::string("caf\xE9"), std::string(5000, 'p')});
+  auto r = error_response(error{errc::invalid, "bad", many});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_LT(r.body.size(), 8000u);
+  EXPECT_NE(r.body.find("951 more problems not shown"), std::string::npos);
+  auto u = error_response(error{errc::unauthorized, "no"});
+  ASSERT_EQ(u.headers.size(), 1u);
+  EXPECT_EQ(u.headers[0].first, "WWW-Authenticate");
+  auto busy = error_response(error{errc::unavailable, "later"});
+  ASSERT_EQ(busy.headers.size(), 1u);
+  EXPECT_EQ(busy.headers[0], (std::pair<std::string, std::string>{"Retry-After", "1"}));
+}
+
+TEST(deadlines, an_unanswered_request_gets_503_once_and_the_late_answer_is_dropped) {
+  deadline_keeper keeper;
+  std::atomic<int> answers{0};
+  std::atomic<int> status{0};
+  std::optional<responder> slow;
+  slow.emplace([&](response r) {
+    ++answers;
+    status = r.status;
+  });
+  keeper.watch(*slow, std::chrono::milliseconds(1));
+  while (answers.load() == 0)
+    std::this_thread::yield(); // the keeper's own thread answers
+  EXPECT_EQ(status.load(), 503);
+  (*slow)(response{200, "{}", "application/json", {}, {}, {}}); // the actor's answer, too late
+  slow.reset();
+  EXPECT_EQ(answers.load(), 1);
+  // Answered in time: the keeper has nothing to do.
+  std::atomic<int> quick_answers{0};
+  {
+    responder quick([&](response) { ++quick_answers; });
+    keeper.watch(quick, std::chrono::milliseconds(1));
+    quick(response{201, "{}", "application/json", {}, {}, {}});
+  }
+  while (keeper.watched() > 0)
+    std::this_thread::yield();
+  EXPECT_EQ(quick_answers.load(), 1);
+}
+
+} // namespace
+} // namespace crm::http
