@@ -805,8 +805,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       auto* r = self->state.roster.find(m.id);
       if (!r)
         return m.done(no_rep(m.id));
-      self->send(e->audit, performance_query{self->state.company, m.id, m.from, m.to,
-                                             r->commission_paise, std::move(m.done)});
+      self->send(e->performance, performance_query{self->state.company, m.id, m.from, m.to, std::move(m.done)});
     },
     [=](persisted& p) {
       auto w = self->state.writes.extract(p.token);

@@ -38,7 +38,8 @@ struct env {
   settings cfg;
   directory* dir = nullptr;
   caf::actor timers;
-  caf::actor audit; // reads that scan the log (audit queries, performance)
+  caf::actor audit;       // reads that scan the log (audit queries, the timeline)
+  caf::actor performance; // reps' performance, kept incrementally
   const storage::field_cipher* cipher = nullptr;
   std::atomic<std::uint64_t> next_ticket{1};
   std::atomic<std::uint64_t> next_rep{1};

@@ -118,12 +118,11 @@ struct rep_performance {
   reply<reps::performance> done;
 };
 
-/// Registry -> audit reader: fold a company's events into one rep's performance.
+/// Registry -> performance keeper: one rep's performance, from the company's events.
 struct performance_query {
   std::string company;
   std::string rep_id;
   std::optional<millis> from, to;
-  std::int64_t commission_paise = 0;
   reply<reps::performance> done;
 };
 

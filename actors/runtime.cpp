@@ -48,15 +48,25 @@ caf::behavior audit_reader(caf::event_based_actor*, storage::store* db) {
       }
       q.done(std::move(out));
     },
-    [db](performance_query& q) {
-      reps::performance_fold fold(q.rep_id, q.from, q.to);
-      auto read = db->company_events(q.company, 0, SIZE_MAX, [&](const event& e) {
-        fold.add(e);
+  };
+}
+
+/// Reps' performance: one ledger per company, kept between queries; each query folds only the
+/// events written since the last one (the first folds the company's whole log once), then
+/// looks at that rep's facts. Its own thread: it reads the store, and never holds up the audit
+/// reader or an actor.
+caf::behavior performance_keeper(caf::event_based_actor*, storage::store* db) {
+  auto ledgers = std::make_shared<std::unordered_map<std::string, reps::performance_ledger>>();
+  return {
+    [db, ledgers](performance_query& q) {
+      auto& ledger = (*ledgers)[q.company];
+      auto read = db->company_events(q.company, ledger.last_seq(), SIZE_MAX, [&](const event& e) {
+        ledger.add(e);
         return false;
       });
       if (!read)
         return q.done(read.take_error());
-      q.done(fold.result(q.commission_paise));
+      q.done(ledger.query(q.rep_id, q.from, q.to));
     },
   };
 }
@@ -105,6 +115,8 @@ result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm:
   e.timers = sys->spawn(timer_service, envp);
   rt->audit_ = sys->spawn<caf::detached>(audit_reader, rt->store_.get()); // reads block: own thread
   e.audit = rt->audit_;
+  rt->performance_ = sys->spawn<caf::detached>(performance_keeper, rt->store_.get());
+  e.performance = rt->performance_;
   if (auto r = rt->recover(); !r)
     return r.take_error();
   return rt;
@@ -278,6 +290,8 @@ void runtime::shutdown() {
     caf::anon_send_exit(audit_, caf::exit_reason::user_shutdown);
   if (no_company_)
     caf::anon_send_exit(no_company_, caf::exit_reason::user_shutdown);
+  if (performance_)
+    caf::anon_send_exit(performance_, caf::exit_reason::user_shutdown);
   system_->await_all_actors_done();
   if (dir_)
     dir_->clear();
@@ -285,6 +299,8 @@ void runtime::shutdown() {
   env_.audit = nullptr;
   audit_ = nullptr;
   no_company_ = nullptr;
+  performance_ = nullptr;
+  env_.performance = nullptr;
 }
 
 runtime::~runtime() {

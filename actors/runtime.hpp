@@ -97,6 +97,7 @@ private:
   env env_;
   caf::actor audit_;
   caf::actor no_company_; // answers reads of companies without data
+  caf::actor performance_; // reps' performance ledgers
   batch_histogram batches_{{1, 2, 4, 16, 64, 256, 1024, 4096}};
   recovery_stats stats_;
   bool stopped_ = false;

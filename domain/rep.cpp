@@ -517,43 +517,62 @@ list_page list(const roster& all, const list_query& q) {
   return out;
 }
 
-void performance_fold::add(const event& e) {
-  if (e.type.compare(0, 7, "ticket.") == 0) {
-    simdjson::dom::element d;
-    if (tl_parser.parse(e.data).get(d))
-      return;
+void performance_ledger::add(const event& e) {
+  last_seq_ = std::max(last_seq_, e.seq);
+  bool ticket = e.type.compare(0, 7, "ticket.") == 0, call = e.type.compare(0, 5, "call.") == 0,
+       rep = e.type == "rep.created" || e.type == "rep.updated";
+  if (!ticket && !call && !rep)
+    return;
+  simdjson::dom::element d;
+  if (tl_parser.parse(e.data).get(d))
+    return;
+  if (rep) {
+    double rupees = 0;
+    if (!d["commissionPerTicket"].get(rupees))
+      reps_[e.entity].rate_paise = rupees_to_paise(rupees).value_or(0);
+  } else if (ticket) {
     auto& t = tickets_[e.entity];
     if (e.type == "ticket.created") {
       t.created_at = e.at;
       t.sla_due_at = parse_time(get_str(d, "slaDueAt")).value_or(e.at);
     } else if (e.type == "ticket.assigned" || (e.type == "ticket.escalated" && has(d, "to"))) {
       t.assignee = get_str(d, "to");
-      if (t.assignee == rep_ && in_period(e.at))
-        ++p_.tickets_assigned;
-    } else if (e.type == "ticket.status_changed" && get_str(d, "to") == "resolved") {
-      if (t.assignee == rep_ && in_period(e.at)) {
-        ++p_.tickets_resolved;
-        p_.resolution_ms_total += e.at - t.created_at;
-        if (e.at <= t.sla_due_at)
-          ++p_.resolved_within_sla;
-      }
+      if (!t.assignee.empty())
+        reps_[t.assignee].assigned.push_back(e.at);
+    } else if (e.type == "ticket.status_changed" && get_str(d, "to") == "resolved" && !t.assignee.empty()) {
+      auto& r = reps_[t.assignee];
+      r.resolved.push_back({e.at, e.at - t.created_at, e.at <= t.sla_due_at, r.rate_paise});
     }
-  } else if (e.type.compare(0, 5, "call.") == 0) {
-    simdjson::dom::element d;
-    if (tl_parser.parse(e.data).get(d))
-      return;
-    if (e.type == "call.assigned")
-      call_assignee_[e.entity] = get_str(d, "to");
-    else if (e.type == "call.unassigned" || e.type == "call.callback_due")
-      call_assignee_.erase(e.entity);
-    else if (e.type == "call.completed" && call_assignee_[e.entity] == rep_ && in_period(e.at))
-      ++p_.calls_completed;
+  } else if (e.type == "call.assigned") {
+    call_assignee_[e.entity] = get_str(d, "to");
+  } else if (e.type == "call.unassigned" || e.type == "call.callback_due") {
+    call_assignee_.erase(e.entity);
+  } else if (e.type == "call.completed") {
+    if (auto it = call_assignee_.find(e.entity); it != call_assignee_.end() && !it->second.empty())
+      reps_[it->second].calls_completed.push_back(e.at);
   }
 }
 
-performance performance_fold::result(std::int64_t commission_per_ticket) const {
-  auto p = p_;
-  p.commission_paise = static_cast<std::int64_t>(p.tickets_resolved) * commission_per_ticket;
+performance performance_ledger::query(const std::string& rep, std::optional<millis> from,
+                                      std::optional<millis> to) const {
+  performance p;
+  auto it = reps_.find(rep);
+  if (it == reps_.end())
+    return p;
+  auto in = [&](millis at) { return (!from || at >= *from) && (!to || at <= *to); };
+  auto& r = it->second;
+  for (auto at : r.assigned)
+    p.tickets_assigned += in(at);
+  for (auto& x : r.resolved) {
+    if (!in(x.at))
+      continue;
+    ++p.tickets_resolved;
+    p.resolution_ms_total += x.took;
+    p.resolved_within_sla += x.within_sla;
+    p.commission_paise += x.commission_paise;
+  }
+  for (auto at : r.calls_completed)
+    p.calls_completed += in(at);
   return p;
 }
 

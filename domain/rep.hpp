@@ -168,7 +168,8 @@ struct list_page {
 list_page list(const roster& all, const list_query& q);
 
 /// GET /:id/performance: folded from the company's events (oldest first) so that it never
-/// drifts from the log. A ticket is credited to the rep it was assigned to when it was resolved.
+/// drifts from the log. A ticket is credited to the rep it was assigned to when it was resolved,
+/// at the commission per ticket the rep had then.
 struct performance {
   std::uint64_t tickets_assigned = 0;  // assignments to the rep in the period
   std::uint64_t tickets_resolved = 0;  // resolutions credited to the rep in the period
@@ -177,15 +178,18 @@ struct performance {
   std::uint64_t calls_completed = 0;
   std::uint64_t leads_won = 0;
   std::uint64_t leads_closed = 0;      // won or lost
-  std::int64_t commission_paise = 0;   // tickets_resolved x commissionPerTicket
+  std::int64_t commission_paise = 0;   // the rate in force at each resolution, summed
 };
 
-class performance_fold {
+/// The facts behind every rep's performance in one company, folded from its events one at a
+/// time (add them in seq order, each once): kept between queries, so a query folds only the
+/// events written since the last one and then looks at that rep's facts alone.
+class performance_ledger {
 public:
-  performance_fold(std::string rep_id, std::optional<millis> from, std::optional<millis> to)
-    : rep_(std::move(rep_id)), from_(from), to_(to) {}
   void add(const event& e);
-  performance result(std::int64_t commission_per_ticket) const;
+  /// The last seq folded (0 before any).
+  std::uint64_t last_seq() const { return last_seq_; }
+  performance query(const std::string& rep, std::optional<millis> from, std::optional<millis> to) const;
 
 private:
   struct ticket_facts {
@@ -193,12 +197,22 @@ private:
     millis created_at = 0;
     millis sla_due_at = 0;
   };
-  bool in_period(millis at) const { return (!from_ || at >= *from_) && (!to_ || at <= *to_); }
-  std::string rep_;
-  std::optional<millis> from_, to_;
+  struct resolution {
+    millis at = 0;
+    millis took = 0;
+    bool within_sla = false;
+    std::int64_t commission_paise = 0;
+  };
+  struct rep_facts {
+    std::int64_t rate_paise = 0; // commission per ticket now
+    std::vector<millis> assigned;
+    std::vector<resolution> resolved;
+    std::vector<millis> calls_completed;
+  };
   std::unordered_map<std::string, ticket_facts> tickets_;
   std::unordered_map<std::string, std::string> call_assignee_;
-  performance p_;
+  std::unordered_map<std::string, rep_facts> reps_;
+  std::uint64_t last_seq_ = 0;
 };
 
 void write_json(json::writer& w, const performance& p);

@@ -197,6 +197,13 @@ TEST_F(reps, performance_and_handing_back_work) {
   EXPECT_EQ(p.json()["callsCompleted"].get_int64().value(), 0);
   EXPECT_EQ(p.json()["leadsWon"].get_int64().value(), 0);
   EXPECT_DOUBLE_EQ(p.json()["commissionEarned"].get_double().value(), 200.0);
+  // A new rate counts from now on: the ticket resolved before keeps the rate of its day.
+  ASSERT_EQ(as(m, "PUT", base + "/" + id, R"({"commissionPerTicket":350.5})").status, 200);
+  ASSERT_EQ(as(m, "PUT", "/api/v1/support/tickets/" + t2, R"({"status":"resolved"})").status, 200);
+  auto p2 = as(m, "GET", base + "/" + id + "/performance");
+  EXPECT_EQ(p2.json()["ticketsResolved"].get_int64().value(), 2);
+  EXPECT_DOUBLE_EQ(p2.json()["commissionEarned"].get_double().value(), 550.5) << p2.body;
+  ASSERT_EQ(as(m, "PUT", "/api/v1/support/tickets/" + t2, R"({"status":"in-progress"})").status, 200);
   auto later = as(m, "GET", base + "/" + id + "/performance?from=2099-01-01T00:00:00Z");
   EXPECT_EQ(later.json()["ticketsAssigned"].get_int64().value(), 0);
   EXPECT_TRUE(later.json()["avgResolutionTime"].is_null());

@@ -234,8 +234,9 @@ event ev(std::uint64_t seq, millis at, std::string entity, std::string type, std
 }
 
 TEST(reps, performance_credits_the_assignee_at_resolution_within_the_period) {
-  performance_fold f("REP-000001", t0 + 1000, t0 + 100'000);
+  performance_ledger f;
   std::uint64_t s = 0;
+  f.add(ev(++s, t0 - 1000, "REP-000001", "rep.created", R"({"name":"A","commissionPerTicket":150})"));
   auto created = [&](const char* id, millis at, millis due) {
     f.add(ev(++s, at, id, "ticket.created",
              R"({"ticketId":")" + std::string(id) + R"(","slaDueAt":")" + format_time(due) + R"("})"));
@@ -259,18 +260,26 @@ TEST(reps, performance_credits_the_assignee_at_resolution_within_the_period) {
   created("TKT-4", t0 + 2000, t0 + 90'000);
   assign("TKT-4", t0 + 3000, "REP-000001");
   resolve("TKT-4", t0 + 200'000); // after the period
-  auto p = f.result(15000);
-  EXPECT_EQ(p.tickets_assigned, 3u);
-  EXPECT_EQ(p.tickets_resolved, 2u);
-  EXPECT_EQ(p.resolved_within_sla, 1u);
-  EXPECT_EQ(p.resolution_ms_total, 60'000);
-  EXPECT_EQ(p.commission_paise, 30000);
+  // The rate changes between TKT-1's and TKT-2's resolutions: each earns the rate of its day.
+  created("TKT-5", t0 + 2000, t0 + 90'000);
+  assign("TKT-5", t0 + 3000, "REP-000001");
+  f.add(ev(++s, t0 + 30'000, "REP-000001", "rep.updated", R"({"commissionPerTicket":200.5})"));
+  resolve("TKT-5", t0 + 31'000);
+  auto p = f.query("REP-000001", t0 + 1000, t0 + 100'000);
+  EXPECT_EQ(p.tickets_assigned, 4u);
+  EXPECT_EQ(p.tickets_resolved, 3u);
+  EXPECT_EQ(p.resolved_within_sla, 2u);
+  EXPECT_EQ(p.resolution_ms_total, 60'000 + 29'000);
+  EXPECT_EQ(p.commission_paise, 15000 + 15000 + 20050);
+  EXPECT_EQ(f.last_seq(), s);
+  EXPECT_EQ(f.query("REP-000002", std::nullopt, std::nullopt).tickets_resolved, 1u);
+  EXPECT_EQ(f.query("REP-000009", std::nullopt, std::nullopt).tickets_resolved, 0u);
   rapidjson::StringBuffer sb;
   json::writer w(sb);
   write_json(w, p);
   std::string out(sb.GetString(), sb.GetSize());
-  EXPECT_NE(out.find(R"("avgResolutionTime":30000,"slaCompliance":0.5)"), std::string::npos) << out;
-  EXPECT_NE(out.find(R"("commissionEarned":300)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("avgResolutionTime":29666,"slaCompliance":0.6666666666666666)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("commissionEarned":500.5)"), std::string::npos) << out;
 }
 
 } // namespace
