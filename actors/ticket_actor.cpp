@@ -8,20 +8,28 @@ result<std::optional<tickets::ticket>> load_ticket(const storage::store& db, con
   auto snap = db.get(storage::cf::snapshots, id);
   if (!snap)
     return snap.take_error();
+  bool notes_in_events = false;
   if (auto& v = snap.value(); v && v->size() > 8) {
-    if (auto s = tickets::from_snapshot(std::string_view(*v).substr(8))) {
+    if (auto s = tickets::from_snapshot(std::string_view(*v).substr(8), &notes_in_events)) {
       t = std::move(*s);
       t.last_seq = storage::get_be64(*v);
       found = true;
     }
   }
-  auto seqs = db.entity_seqs(id, t.last_seq);
+  // The notes up to the snapshot come from their events; every event after it is applied.
+  auto snapshot_seq = t.last_seq;
+  auto seqs = db.entity_seqs(id, notes_in_events ? 0 : snapshot_seq);
   if (!seqs)
     return seqs.take_error();
   for (auto seq : *seqs) {
     auto ev = db.event_at(seq);
     if (!ev)
       return ev.take_error();
+    if (seq <= snapshot_seq) {
+      if (auto n = tickets::note_of(*ev))
+        t.notes.push_back(std::move(*n));
+      continue;
+    }
     tickets::apply(t, *ev);
     found = found || ev->type == "ticket.created";
   }

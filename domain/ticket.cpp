@@ -305,8 +305,8 @@ bool apply(ticket& t, const event& e) {
   } else if (e.type == "ticket.priority_changed") {
     t.prio = parse_priority(get_str(d, "to")).value_or(t.prio);
   } else if (e.type == "ticket.note_added") {
-    note n{std::string(get_str(d, "noteId")), std::string(get_str(d, "note")),
-           std::string(get_str(d, "type")), e.actor, e.at};
+    note n{std::string(get_str(d, "noteId")), std::string(get_str(d, "note")), std::string(get_str(d, "type")),
+           e.actor, e.at};
     if (staff && n.type == "customer" && !t.first_response_at)
       t.first_response_at = e.at;
     t.notes.push_back(std::move(n));
@@ -395,7 +395,11 @@ std::string to_snapshot(const ticket& t) {
   json::writer w(sb);
   w.StartObject();
   json::key(w, "ticket");
-  write_json(w, t, true);
+  write_json(w, t, false);
+  w.Key("noteCount");
+  w.Uint64(t.notes.size());
+  w.Key("notesInEvents");
+  w.Bool(true);
   json::kv_time(w, "lastResolutionAt", t.last_resolution_at);
   w.Key("version");
   w.Uint64(t.version);
@@ -405,7 +409,7 @@ std::string to_snapshot(const ticket& t) {
   return {sb.GetString(), sb.GetSize()};
 }
 
-std::optional<ticket> from_snapshot(std::string_view s) {
+std::optional<ticket> from_snapshot(std::string_view s, bool* notes_in_events) {
   simdjson::dom::element root, d;
   if (tl_parser.parse(s.data(), s.size()).get(root) || root["ticket"].get(d))
     return std::nullopt;
@@ -443,10 +447,27 @@ std::optional<ticket> from_snapshot(std::string_view s) {
   b = false;
   t.escalated = !d["escalated"].get(b) && b;
   t.note_count = static_cast<std::uint32_t>(t.notes.size());
+  bool elsewhere = false;
+  elsewhere = !root["notesInEvents"].get(elsewhere) && elsewhere;
+  if (elsewhere) {
+    std::uint64_t n = 0;
+    if (!root["noteCount"].get(n))
+      t.note_count = static_cast<std::uint32_t>(n);
+  }
+  if (notes_in_events)
+    *notes_in_events = elsewhere;
   t.last_resolution_at = get_time(root, "lastResolutionAt");
   if (root["version"].get(t.version) || root["lastSeq"].get(t.last_seq))
     return std::nullopt;
   return t;
+}
+
+std::optional<note> note_of(const event& e) {
+  simdjson::dom::element d;
+  if (e.type != "ticket.note_added" || tl_parser.parse(e.data).get(d))
+    return std::nullopt;
+  return note{std::string(get_str(d, "noteId")), std::string(get_str(d, "note")), std::string(get_str(d, "type")),
+              e.actor, e.at};
 }
 
 } // namespace crm::tickets

@@ -148,9 +148,15 @@ bool apply(ticket& t, const event& e);
 void write_json(json::writer& w, const ticket& t, bool with_notes);
 std::string to_json(const ticket& t, bool with_notes);
 
-/// Snapshot codec: the API shape with notes plus internal fields. from_snapshot is the inverse.
+/// Snapshot codec: the API shape plus internal fields, without the notes (a ticket may hold a
+/// thousand: they stay in their events, so a snapshot costs the same however many there are).
+/// from_snapshot is the inverse, with the notes left out; `notes_in_events` says whether they
+/// are to be read from the events up to the snapshot (snapshots written before 2026-12 held
+/// them, and from_snapshot then returns them).
 std::string to_snapshot(const ticket& t);
-std::optional<ticket> from_snapshot(std::string_view s);
+std::optional<ticket> from_snapshot(std::string_view s, bool* notes_in_events = nullptr);
+/// The note a ticket.note_added event adds (nullopt for any other event).
+std::optional<note> note_of(const event& e);
 
 /// True when `s` looks like an email address (local@domain.tld, no spaces).
 bool valid_email(std::string_view s);

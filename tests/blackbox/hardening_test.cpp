@@ -282,6 +282,17 @@ TEST_F(hardening, a_ticket_holds_at_most_1000_notes) {
   EXPECT_EQ(as(admin, "PUT", "/api/v1/support/tickets/" + id, R"({"notes":"one more"})").status, 409);
   // Other changes still work.
   EXPECT_EQ(as(admin, "PUT", "/api/v1/support/tickets/" + id, R"({"status":"in-progress"})").status, 200);
+  // Snapshots leave the notes in their events; a reload gathers them, in order.
+  restart();
+  auto t = as(admin, "GET", "/api/v1/support/tickets/" + id);
+  ASSERT_EQ(t.status, 200);
+  simdjson::dom::array notes;
+  ASSERT_FALSE(t.json()["notes"].get(notes));
+  ASSERT_EQ(notes.size(), 1000u);
+  EXPECT_EQ(std::string(notes.at(0)["noteId"].get_string().value()), id + "-N1");
+  EXPECT_EQ(std::string(notes.at(999)["note"].get_string().value()), "the 1000th");
+  EXPECT_EQ(t.str("status"), "in-progress");
+  EXPECT_EQ(as(admin, "POST", "/api/v1/support/tickets/" + id + "/notes", R"({"note":"n"})").status, 409);
 }
 
 TEST_F(hardening, smaller_defects) {

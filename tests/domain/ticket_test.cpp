@@ -173,8 +173,17 @@ TEST(codec, snapshot_round_trips_the_whole_state) {
   for (auto& e : as_events(n.value(), f.seq))
     apply(f.t, e);
   f.t.cust = customer{"Asha", "asha@example.in", "+919876543210"};
-  auto back = from_snapshot(to_snapshot(f.t));
+  auto snap = to_snapshot(f.t);
+  EXPECT_EQ(snap.find("hello"), std::string::npos); // notes stay in their events
+  bool notes_in_events = false;
+  auto back = from_snapshot(snap, &notes_in_events);
   ASSERT_TRUE(back);
+  EXPECT_TRUE(notes_in_events);
+  EXPECT_TRUE(back->notes.empty());
+  EXPECT_EQ(back->note_count, 1u);
+  for (auto& e : as_events(n.value(), f.seq)) // what load_ticket does with the events up to it
+    if (auto note = note_of(e))
+      back->notes.push_back(*note);
   EXPECT_EQ(*back, f.t);
 }
 
