@@ -100,7 +100,7 @@ void add_rep_routes(router& r) {
     if (auto cap = read_capacity(*b))
       cmd.max_open_items = *cap;
     cmd.bank = read_bank(*b);
-    if (auto err = b->finish("the sales rep is not valid"))
+    if (auto err = b->finish_with([&] { return reps::validate(cmd); }, "the sales rep is not valid"))
       return reply(*err);
     if (cmd.bank && !(role_bit(ctx.who.r) & admins))
       return reply(forbidden("only admin and platform keys may set bank details"));

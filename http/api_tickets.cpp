@@ -103,7 +103,7 @@ void add_ticket_routes(router& r) {
     cmd.related_ndr_event_id = b->str("relatedNDREventId").value_or("");
     cmd.shipment_id = b->str("shipmentId").value_or("");
     cmd.cust = read_customer(*b);
-    if (auto err = b->finish("the ticket is not valid"))
+    if (auto err = b->finish_with([&] { return tickets::validate(cmd); }, "the ticket is not valid"))
       return reply(*err);
     caf::anon_send(rt.company(ctx.who.company),
                    create_ticket{std::move(cmd), ctx.origin(), [reply](result<tickets::ticket> t) {
@@ -235,7 +235,7 @@ void add_ticket_routes(router& r) {
     ev.cust = read_customer(*b);
     ev.action = b->str("action").value_or("");
     ev.territory = b->str("territory").value_or("");
-    if (auto err = b->finish("the NDR event is not valid"))
+    if (auto err = b->finish_with([&] { return ndr::validate(ev); }, "the NDR event is not valid"))
       return reply(*err);
     caf::anon_send(rt.company(ctx.who.company),
                    ingest_ndr{std::move(ev), ctx.origin(), [reply](result<ndr_outcome> o) {

@@ -1,5 +1,7 @@
 #include "http/body_reader.hpp"
 
+#include <algorithm>
+
 #include "domain/time_format.hpp"
 
 namespace crm::http {
@@ -189,6 +191,22 @@ std::optional<error> body_reader::finish(std::string message) {
     return std::nullopt;
   validation copy = *problems_;
   return std::move(copy).to_error(std::move(message));
+}
+
+} // namespace crm::http
+
+namespace crm::http {
+
+std::optional<error> body_reader::finish_with(const std::function<std::optional<error>()>& check,
+                                             std::string message) {
+  auto err = finish(message);
+  if (!err)
+    return std::nullopt; // the command's checks run where the command is decided
+  if (auto rules = check())
+    for (auto& d : rules->details)
+      if (std::none_of(err->details.begin(), err->details.end(), [&](auto& x) { return x.field == d.field; }))
+        err->details.push_back(d);
+  return err;
 }
 
 } // namespace crm::http

@@ -3,6 +3,7 @@
 // wrong type and each field nobody asked for (unknown fields are 422: they catch typos).
 #include <simdjson.h>
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -41,6 +42,9 @@ public:
   /// collected so far, by this reader and the ones nested in it, as one 422, if any.
   std::optional<error> finish(std::string message = "the request body is not valid");
   validation& problems() { return *problems_; }
+  /// finish(), with the problems the command's own checks find (`rules`: the domain's
+  /// validate) added, so that one 422 names every bad field, not only the body's.
+  std::optional<error> finish_with(const std::function<std::optional<error>()>& rules, std::string message);
 
 private:
   std::optional<simdjson::dom::element> take(std::string_view key);

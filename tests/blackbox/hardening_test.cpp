@@ -305,6 +305,13 @@ TEST_F(hardening, smaller_defects) {
   EXPECT_EQ(empty.status, 422);
   EXPECT_EQ(detail_fields(empty), (std::set<std::string>{"assignedTo"}));
   EXPECT_EQ(as(admin, "PUT", "/api/v1/support/tickets/" + id, R"({"assignedTo":null})").status, 200);
+  // One 422 names every bad field: those of the body and those of the rules alike.
+  auto all = as(admin, "POST", "/api/v1/support/tickets", R"({"category":"weather","subject":"","priority":"urgent","typo":1})");
+  EXPECT_EQ(all.status, 422);
+  EXPECT_EQ(detail_fields(all), (std::set<std::string>{"category", "subject", "priority", "typo"})) << all.body;
+  auto ndr_all = as(admin, "POST", "/api/v1/ndr/events", R"({"ndrEventId":"a b","attempt":0,"paymentMode":"card","codAmount":"x","action":"fly"})");
+  EXPECT_EQ(ndr_all.status, 422);
+  EXPECT_EQ(detail_fields(ndr_all), (std::set<std::string>{"ndrEventId", "attempt", "paymentMode", "codAmount", "action"})) << ndr_all.body;
   // Duplicate keys.
   auto dup = as(admin, "POST", "/api/v1/support/tickets", R"({"category":"other","subject":"a","subject":"b"})");
   EXPECT_EQ(dup.status, 422);
