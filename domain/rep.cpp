@@ -47,14 +47,16 @@ void check_bank(validation& v, const bank_input& b) {
   check_length(v, "bankDetails.accountHolderName", b.holder, 1, 200);
 }
 
-sealed_bank seal_bank(const bank_input& b, const sealer& seal) {
+result<sealed_bank> seal_bank(const bank_input& b, const sealer& seal) {
   auto plain = json::object([&](json::writer& w) {
     json::kv(w, "accountNumber", b.account_number);
     json::kv(w, "accountHolderName", b.holder);
   });
-  sealed_bank out{seal(plain), b.ifsc, b.account_number.substr(b.account_number.size() - 4)};
+  auto sealed = seal(plain);
   std::fill(plain.begin(), plain.end(), '\0');
-  return out;
+  if (!sealed)
+    return error{errc::unavailable, "the bank details cannot be encrypted now; nothing was stored"};
+  return sealed_bank{std::move(*sealed), b.ifsc, b.account_number.substr(b.account_number.size() - 4)};
 }
 
 void write_sealed(json::writer& w, const sealed_bank& b) {
@@ -229,6 +231,13 @@ result<std::vector<event_draft>> decide_create(const create_cmd& c, const std::s
   if (auto other = all.by_email(c.email))
     return error{errc::conflict, "a sales rep with this email exists: " + other->id,
                  {{"email", "already used by " + other->id}}};
+  std::optional<sealed_bank> bank;
+  if (c.bank) {
+    auto b = seal_bank(*c.bank, seal);
+    if (!b)
+      return b.take_error();
+    bank = std::move(b.value());
+  }
   auto data = json::object([&](json::writer& w) {
     json::kv(w, "id", id);
     json::kv(w, "name", c.name);
@@ -245,9 +254,9 @@ result<std::vector<event_draft>> decide_create(const create_cmd& c, const std::s
       w.Int64(*c.max_open_items);
     else
       w.Null();
-    if (c.bank) {
+    if (bank) {
       json::key(w, "bankDetails");
-      write_sealed(w, seal_bank(*c.bank, seal));
+      write_sealed(w, *bank);
     }
   });
   std::vector<event_draft> out;
@@ -324,11 +333,15 @@ result<std::vector<event_draft>> decide_update(const rep& r, const update_cmd& c
                          if (c.commission_paise && *c.commission_paise != r.commission_paise)
                            json::kv_money(w, "commissionPerTicket", *c.commission_paise);
                        })));
-  if (c.bank)
+  if (c.bank) {
+    auto bank = seal_bank(*c.bank, seal);
+    if (!bank)
+      return bank.take_error();
     out.push_back(make(o, r.id, "rep.bank_details_set", json::object([&](json::writer& w) {
                          json::key(w, "bankDetails");
-                         write_sealed(w, seal_bank(*c.bank, seal));
+                         write_sealed(w, bank.value());
                        })));
+  }
   if (avail && *avail != r.avail)
     out.push_back(make(o, r.id, "rep.availability_changed", json::object([&](json::writer& w) {
                          json::kv(w, "from", to_string(r.avail));
@@ -356,8 +369,11 @@ std::vector<event_draft> decide_rekey(const rep& r, const tickets::origin& o, co
   auto plain = open(r.bank->sealed);
   if (!plain)
     return out;
-  sealed_bank b{seal(*plain), r.bank->ifsc, r.bank->last4};
+  auto sealed = seal(*plain);
   std::fill(plain->begin(), plain->end(), '\0');
+  if (!sealed)
+    return out; // not re-sealed now: crm-admin says how many are left
+  sealed_bank b{std::move(*sealed), r.bank->ifsc, r.bank->last4};
   out.push_back(make(o, r.id, "rep.bank_details_rekeyed", json::object([&](json::writer& w) {
                        json::key(w, "bankDetails");
                        write_sealed(w, b);

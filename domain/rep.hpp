@@ -101,7 +101,8 @@ struct update_cmd {
 };
 
 /// Seals a plain value (AES-256-GCM under the master key).
-using sealer = std::function<std::string(std::string_view plain)>;
+/// Seals a value; nullopt when sealing failed (the caller then stores nothing).
+using sealer = std::function<std::optional<std::string>(std::string_view plain)>;
 /// Opens a sealed value; nullopt when no key opens it.
 using opener = std::function<std::optional<std::string>(std::string_view sealed)>;
 

@@ -76,20 +76,24 @@ result<field_cipher> field_cipher::make(std::string_view current_hex, std::strin
   return c;
 }
 
-std::string field_cipher::seal(std::string_view plain) const {
+std::optional<std::string> field_cipher::seal(std::string_view plain) const {
   std::string buf(iv_len + plain.size() + tag_len, '\0');
   auto* out = reinterpret_cast<unsigned char*>(buf.data());
-  RAND_bytes(out, iv_len);
   ctx_ptr ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
-  int len = 0;
-  EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, current_.bytes, out);
-  EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
-                    static_cast<int>(aad.size()));
-  EVP_EncryptUpdate(ctx.get(), out + iv_len, &len, reinterpret_cast<const unsigned char*>(plain.data()),
-                    static_cast<int>(plain.size()));
-  EVP_EncryptFinal_ex(ctx.get(), out + iv_len + len, &len);
-  EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, tag_len, out + iv_len + plain.size());
-  auto sealed = current_.version + ":" + b64_encode(out, buf.size());
+  int len = 0, final_len = 0;
+  // Every step is checked: a nonce that is not random, or a tag not made, must never be stored.
+  bool ok = ctx && RAND_bytes(out, iv_len) == 1
+            && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, current_.bytes, out) == 1
+            && EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+                                 static_cast<int>(aad.size())) == 1
+            && EVP_EncryptUpdate(ctx.get(), out + iv_len, &len, reinterpret_cast<const unsigned char*>(plain.data()),
+                                 static_cast<int>(plain.size())) == 1
+            && EVP_EncryptFinal_ex(ctx.get(), out + iv_len + len, &final_len) == 1
+            && static_cast<std::size_t>(len + final_len) == plain.size()
+            && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, tag_len, out + iv_len + plain.size()) == 1;
+  std::optional<std::string> sealed;
+  if (ok)
+    sealed = current_.version + ":" + b64_encode(out, buf.size());
   OPENSSL_cleanse(buf.data(), buf.size());
   return sealed;
 }
@@ -117,14 +121,15 @@ std::optional<std::string> field_cipher::open(std::string_view sealed) const {
   auto n = raw->size() - iv_len - tag_len;
   std::string plain(n, '\0');
   ctx_ptr ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
-  int len = 0;
-  EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, k->bytes, in);
-  EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
-                    static_cast<int>(aad.size()));
-  EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len, in + iv_len,
-                    static_cast<int>(n));
-  EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, tag_len, in + iv_len + n);
-  if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len, &len) != 1) {
+  int len = 0, final_len = 0;
+  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, k->bytes, in) == 1
+            && EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+                                 static_cast<int>(aad.size())) == 1
+            && EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len, in + iv_len,
+                                 static_cast<int>(n)) == 1
+            && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, tag_len, in + iv_len + n) == 1
+            && EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len, &final_len) == 1;
+  if (!ok) {
     OPENSSL_cleanse(plain.data(), plain.size());
     return std::nullopt;
   }

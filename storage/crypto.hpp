@@ -20,7 +20,7 @@ public:
   static result<field_cipher> make(std::string_view current_hex, std::string_view previous_hex = {});
 
   /// Encrypts under the current key with a fresh random IV.
-  std::string seal(std::string_view plain) const;
+  std::optional<std::string> seal(std::string_view plain) const;
   /// Decrypts a value sealed under the current or the previous key; nullopt when it was sealed
   /// under another key or was altered (the GCM tag does not match).
   std::optional<std::string> open(std::string_view sealed) const;

@@ -9,7 +9,7 @@ namespace {
 const millis t0 = 1'795'000'000'000;
 
 /// A stand-in sealer that is visibly not plain text (the real one is tested in storage).
-std::string fake_seal(std::string_view p) {
+std::optional<std::string> fake_seal(std::string_view p) {
   std::string out = "00000000:";
   for (char c : p)
     out.push_back(static_cast<char>(c ^ 0x5a));
@@ -166,6 +166,15 @@ TEST(reps, bank_details_are_sealed_and_masked) {
   auto shown = to_json(*r, &*plain);
   EXPECT_NE(shown.find(R"("accountNumber":"123456789012")"), std::string::npos) << shown;
   EXPECT_NE(shown.find(R"("accountHolderName":"Asha Rao")"), std::string::npos);
+  // Sealing that fails stores nothing: 503, no event, never the plain number.
+  auto broken = [](std::string_view) { return std::optional<std::string>{}; };
+  auto none = decide_create(basic("b@x.in"), "REP-000002", w.who, w.all, 0, broken);
+  EXPECT_TRUE(none.ok()); // no bank details: nothing to seal
+  auto c2 = basic("c@x.in");
+  c2.bank = bank_input{"123456789012", "HDFC0001234", "Asha Rao"};
+  auto failed = decide_create(c2, "REP-000003", w.who, w.all, 0, broken);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.err().code, errc::unavailable);
 }
 
 TEST(reps, rekey_reseals_only_what_another_key_sealed) {
