@@ -102,12 +102,25 @@ pair list $PORT list 100000 get
 pair search $PORT search 100000 get
 stop_crm
 
-# Restart with 1M events: 200k tickets with 4 notes each.
-"$B/crm-bench-seed" --data-dir "$WORK/big" --company bench --tickets 200000 --notes 4 >/dev/null
+# Restart with 1M events: 190k tickets with 4 notes each and their armed SLA timers, and a call
+# log for every 4th ticket (47.5k).
+"$B/crm-bench-seed" --data-dir "$WORK/big" --company bench --tickets 190000 --notes 4 --calls-every 4 >/dev/null
+BIG_EVENTS=$(( 190000 * 5 + 47500 ))
 T0=$(date +%s%N)
 start_crm "$WORK/big"
 T1=$(date +%s%N)
 BIG_RSS=$(rss_kb $SERVER_PID)
+# A rep's performance over that log: the first query folds the company's whole log once, the
+# rest only what was written since.
+H=(-H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench")
+PERF_REP=$(curl -s "${H[@]}" -H "Content-Type: application/json" \
+  -d '{"name":"Perf","email":"perf@bench.in","phone":"9876543210"}' "http://127.0.0.1:$PORT/api/v1/crm/sales-reps" \
+  | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+PERF_URL="http://127.0.0.1:$PORT/api/v1/crm/sales-reps/$PERF_REP/performance"
+PERF_FIRST=$(curl -s -o /dev/null -w '%{time_total}' "${H[@]}" "$PERF_URL")
+for _ in $(seq 1 200); do curl -s -o /dev/null -w '%{time_total}\n' "${H[@]}" "$PERF_URL"; done | sort -n >"$WORK/perf.txt"
+PERF_P50=$(sed -n 100p "$WORK/perf.txt")
+PERF_P99=$(sed -n 198p "$WORK/perf.txt")
 stop_crm
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -137,6 +150,7 @@ echo
 echo "journal writer alone, the writes of 100k NDR events with a call action (4 events, their entity rows, a timer row; company rows per run):"
 "$B/crm-bench-journal" --data-dir "$WORK/journal" --events 100000 --assigned | sed 's/^/- /'
 echo
-echo "restart with $(( 200000 * 5 )) events: ready in $(( (T1 - T0) / 1000000 )) ms (RSS then $(( BIG_RSS / 1024 )) MiB)"
+echo "restart with $BIG_EVENTS events (190k tickets with 4 notes and an armed SLA timer each, 47.5k call logs): ready in $(( (T1 - T0) / 1000000 )) ms (RSS then $(( BIG_RSS / 1024 )) MiB)"
+echo "rep performance over that log: first query ${PERF_FIRST} s, then p50 ${PERF_P50} s, p99 ${PERF_P99} s (200 queries)"
 echo "memory: empty server ${EMPTY_RSS} KiB, with 100k open tickets ${LIST_RSS} KiB:" \
   "$(( (LIST_RSS - EMPTY_RSS) * 1024 / 100000 )) bytes per open ticket"

@@ -1,11 +1,14 @@
 // Writes tickets into a data dir through the real journal (the events crm-server would write),
 // fast, for the list, restart and memory benches. Usage:
-//   crm-bench-seed --data-dir DIR --company C --tickets N [--notes K]
-// Each ticket gets ticket.created and K ticket.note_added events.
+//   crm-bench-seed --data-dir DIR --company C --tickets N [--notes K] [--calls-every M]
+// Each ticket gets ticket.created, its SLA timer row (armed at the next start, as the server's
+// own tickets) and K ticket.note_added events; every M-th ticket also gets a call log
+// (call.created, as an NDR event's).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
+#include "domain/call.hpp"
 #include "domain/json.hpp"
 #include "domain/ticket.hpp"
 #include "storage/journal.hpp"
@@ -13,11 +16,12 @@
 int main(int argc, char** argv) {
   CLI::App app{"crm-bench-seed"};
   std::string dir, company = "bench";
-  std::size_t n = 100000, notes = 0;
+  std::size_t n = 100000, notes = 0, calls_every = 0;
   app.add_option("--data-dir", dir)->required();
   app.add_option("--company", company);
   app.add_option("--tickets", n);
   app.add_option("--notes", notes);
+  app.add_option("--calls-every", calls_every);
   CLI11_PARSE(app, argc, argv);
   auto db = crm::storage::store::open(dir, crm::storage::open_mode::read_write);
   if (!db) {
@@ -31,7 +35,7 @@ int main(int argc, char** argv) {
   const char* prios[] = {"critical", "high", "medium", "low"};
   auto last_event = db.value()->last_event();
   auto last = last_event ? last_event->first : 0;
-  std::size_t first = 1;
+  std::size_t first = 1, calls = 0;
   // Continue the ticket numbering after whatever the dir holds (a fresh dir in the benches).
   if (last)
     std::cerr << "warning: the data dir is not empty; ticket ids may collide\n";
@@ -51,9 +55,24 @@ int main(int argc, char** argv) {
                                           crm::json::kv(w, "type", "internal");
                                           crm::json::kv(w, "note", "seeded");
                                         })});
-    j.submit({std::move(drafts), {}, {}});
+    crm::tickets::ticket t;
+    for (auto& d : drafts)
+      crm::tickets::apply(t, crm::event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+    std::vector<crm::storage::write_op> ops;
+    ops.push_back({crm::storage::cf::timers, false,
+                   crm::storage::encode_timer({t.sla_due_at, company, id, "sla"}), {}, false});
+    if (calls_every && i % calls_every == 0) {
+      char call_id[32];
+      std::snprintf(call_id, sizeof call_id, "CALL-%06zu", ++calls);
+      crm::ndr::ndr_event ev;
+      ev.ndr_event_id = "SEED-" + std::to_string(i);
+      ev.shipment_id = "SHP-" + std::to_string(i);
+      ev.territory = "T" + std::to_string(i % 10);
+      drafts.push_back(crm::calls::decide_create(call_id, ev, o));
+    }
+    j.submit({std::move(drafts), std::move(ops), {}});
   }
   j.flush();
   j.stop();
-  std::cout << "seeded " << n << " tickets, last seq " << j.last_seq() << "\n";
+  std::cout << "seeded " << n << " tickets, " << calls << " call logs, last seq " << j.last_seq() << "\n";
 }

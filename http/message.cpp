@@ -1,5 +1,7 @@
 #include "http/message.hpp"
 
+#include <pthread.h>
+
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -92,7 +94,10 @@ struct deadline_keeper::impl {
 };
 
 deadline_keeper::deadline_keeper() : impl_(std::make_unique<impl>()) {
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([this] {
+    pthread_setname_np(pthread_self(), "crm-deadlines");
+    impl_->run();
+  });
 }
 
 deadline_keeper::~deadline_keeper() {

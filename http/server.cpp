@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 
 #include <boost/asio/steady_timer.hpp>
+#include <pthread.h>
 
 #include <atomic>
 #include <cerrno>
@@ -386,11 +387,11 @@ private:
 
 struct server::impl {
   impl(router& r, server_options o, std::shared_ptr<spdlog::logger> l)
-    : opts(std::move(o)), log(std::move(l)), ioc(opts.threads), st(r, opts, r.metrics(), log) {}
+    : opts(std::move(o)), log(std::move(l)), st(r, opts, r.metrics(), log), ioc(opts.threads) {}
   server_options opts;
   std::shared_ptr<spdlog::logger> log;
+  shared_state st;    // outlives the io_context: sessions its handlers still hold use it
   net::io_context ioc;
-  shared_state st;
   std::shared_ptr<listener> lst;
   std::vector<std::thread> threads;
   unsigned short port = 0;
@@ -426,7 +427,10 @@ result<bool> server::start() {
   d.lst = std::make_shared<listener>(d.ioc, std::move(acc), d.st);
   d.lst->run();
   for (int i = 0; i < std::max(1, d.opts.threads); ++i)
-    d.threads.emplace_back([&d] { d.ioc.run(); });
+    d.threads.emplace_back([&d] {
+      pthread_setname_np(pthread_self(), "crm-io");
+      d.ioc.run();
+    });
   return true;
 }
 

@@ -23,7 +23,7 @@ class hardening : public server_suite {
 protected:
   /// Stops the suite's server and starts it again on the same data dir.
   void restart() {
-    ASSERT_EQ(server_->terminate(), 0);
+    ASSERT_EQ(server_->terminate(), 0) << server_->log();
     delete server_;
     server_ = new testing::server_process((dir_->path() / "data").string(), {},
                                           {{"CRM_PLATFORM_TOKEN", platform_token}});
