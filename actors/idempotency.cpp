@@ -76,19 +76,19 @@ void idempotency_store::abandon(const std::string& company, const std::string& k
 std::size_t idempotency_store::prune() {
   auto now = clk_.wall_now();
   storage::submission s;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto it = map_.begin(); it != map_.end();) {
-      if (it->second.done && now - it->second.at > ttl) {
-        s.ops.push_back({storage::cf::indexes, true, it->first, {}, false});
-        forget(it->second.company);
-        it = map_.erase(it);
-      } else {
-        ++it;
-      }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = map_.begin(); it != map_.end();) {
+    if (it->second.done && now - it->second.at > ttl) {
+      s.ops.push_back({storage::cf::indexes, true, it->first, {}, false});
+      forget(it->second.company);
+      it = map_.erase(it);
+    } else {
+      ++it;
     }
   }
   auto n = s.ops.size();
+  // Queued under the lock: a claim of the same key made after this prune writes its record in
+  // a later batch, which this delete cannot overtake.
   if (n)
     journal_.submit(std::move(s));
   return n;
@@ -108,7 +108,8 @@ std::size_t idempotency_store::size() const {
 result<bool> idempotency_store::recover(const storage::store& db) {
   auto now = clk_.wall_now();
   std::lock_guard<std::mutex> lock(mu_);
-  return db.scan(storage::cf::indexes, storage::idempotency_rows, [&](std::string_view k, std::string_view v) {
+  storage::submission expired; // records that expired while the server was down
+  auto scanned = db.scan(storage::cf::indexes, storage::idempotency_rows, [&](std::string_view k, std::string_view v) {
     simdjson::dom::element d;
     if (tl_parser.parse(v.data(), v.size()).get(d))
       return true;
@@ -128,10 +129,15 @@ result<bool> idempotency_store::recover(const storage::store& db) {
     auto rest = k.substr(storage::idempotency_rows.size());
     if (!storage::get_lp(rest, r.company))
       return true;
-    if (now - r.at <= ttl && map_.emplace(std::string(k), r).second)
+    if (now - r.at > ttl)
+      expired.ops.push_back({storage::cf::indexes, true, std::string(k), {}, false});
+    else if (map_.emplace(std::string(k), r).second)
       ++per_company_[r.company];
     return true;
   });
+  if (scanned && !expired.ops.empty())
+    journal_.submit(std::move(expired));
+  return scanned;
 }
 
 } // namespace crm::actors

@@ -128,6 +128,9 @@ int main(int argc, char** argv) {
   log->info("recovered {} events, {} tickets of {} companies in {} ms; {} timers fired, {} armed",
             rec.events, rec.tickets, rec.companies, rec.took_ms, rec.timers_fired, rec.timers_armed);
 
+  if (const char* fault = std::getenv("CRM_FAULT_DROP_IDEMPOTENCY_ANSWERS"); fault && std::string_view(fault) == "1")
+    log->critical("CRM_FAULT_DROP_IDEMPOTENCY_ANSWERS=1: a crash-test fault is on; Idempotency-Key records of "
+                  "requests that changed nothing are not kept, and such keys stay in progress until a restart");
   const char* token = std::getenv("CRM_PLATFORM_TOKEN");
   if (!token || !*token)
     log->warn("CRM_PLATFORM_TOKEN is not set: no platform access (admin API keys cannot be made)");

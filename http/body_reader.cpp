@@ -1,6 +1,7 @@
 #include "http/body_reader.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "domain/time_format.hpp"
 
@@ -71,7 +72,7 @@ std::optional<std::int64_t> body_reader::integer(std::string_view key) {
   std::int64_t v;
   if (e->get(v)) {
     double d;
-    if (!e->get(d) && d == static_cast<double>(static_cast<std::int64_t>(d)))
+    if (!e->get(d) && d >= -9.2e18 && d <= 9.2e18 && d == std::trunc(d)) // no cast out of range
       return static_cast<std::int64_t>(d);
     problem(key, "must be an integer");
     return std::nullopt;

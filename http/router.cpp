@@ -264,6 +264,8 @@ std::optional<response> router::precheck(const request& req) const {
   if (!ready_)
     return error_response(errc::unavailable, "recovering; try again shortly");
   auto who = authenticate(req);
+  if (!who && !valid_header_text(req.authorization))
+    return error_response(*check_headers(req, *found, nullptr));
   if (!who)
     return error_response(errc::unauthorized, req.authorization.empty()
                                                 ? "missing Authorization: Bearer <key>"
@@ -330,9 +332,10 @@ void router::handle(request req, responder::sink out) {
     return reply(*err);
   }
   if (ctx.req.method == "POST" && ctx.req.has_idempotency_key && found->needs_auth) {
-    auto scope = ctx.who.company.empty() ? std::string("_platform") : ctx.who.company;
-    auto fingerprint = sha256_hex(ctx.req.method + " " + found->label + "\n"
-                                  + join_params(ctx.params) + "\n" + ctx.req.body);
+    // Admin paths act for no company (X-Company-Id is not theirs to read): one scope outside the
+    // identifier alphabet, which no company id can name.
+    auto scope = found->admin_path ? std::string("\x01admin") : ctx.who.company;
+    auto fingerprint = sha256_hex(ctx.req.method + " " + ctx.req.target + "\n" + ctx.req.body);
     actors::idempotency_store::answer prior;
     auto& store = rt_.idempotency();
     switch (store.begin(scope, ctx.req.idempotency_key, fingerprint, prior)) {

@@ -92,9 +92,11 @@ public:
     if (for_good)
       closing_ = true;
     if (reading_ && !in_body_ && buffer_.size() == 0 && queue_.empty()) {
-      beast::error_code ec;
-      stream_.socket().cancel(ec);
+      // No answer is owed: the descriptor is freed now, with no lingering close.
       closing_ = true;
+      closed_ = true;
+      beast::error_code ec;
+      stream_.socket().close(ec);
     }
   }
 
@@ -110,7 +112,7 @@ private:
     if (closing_ || reading_ || queue_.size() >= st_.opts.pipeline_limit
         || queued_bytes_ >= st_.opts.output_limit)
       return;
-    if (queued_bytes_ > 0
+    if (!queue_.empty()
         && static_cast<std::size_t>(st_.metrics.buffered_output_bytes.load()) >= st_.opts.total_output_limit)
       return; // on_write reads again once this client takes its answers
     if (st_.stopping) {
@@ -194,9 +196,14 @@ private:
       return fail_with(std::move(*early));
     }
     stream_.expires_after(st_.opts.body_timeout);
-    if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+    // 100 Continue only when nothing else is on the wire or waiting for it: an interim answer
+    // may not overtake the answers of earlier requests. Otherwise the body is simply read (a
+    // client waits a moment for the 100, then sends it anyway).
+    if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue") && queue_.empty() && !writing_) {
+      writing_ = true;
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
       return bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+        self->writing_ = false;
         if (ec)
           return self->read_failed(ec);
         self->read_body();
@@ -213,6 +220,10 @@ private:
   void on_read(beast::error_code ec, std::size_t) {
     if (ec)
       return read_failed(ec);
+    if (closed_) { // read while closing: its answer could not be sent, so it is not run
+      reading_ = false;
+      return;
+    }
     reading_ = false;
     in_body_ = false;
     auto r = headers_of(parser_->get());

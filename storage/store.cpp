@@ -202,36 +202,53 @@ result<std::size_t> store::upgrade_layout() {
   if (layout.value() && *layout.value() == "2")
     return std::size_t{0};
   std::size_t moved = 0;
-  // In chunks, each one WriteBatch that deletes old rows and puts their new form: a crash in
+  // One pass: an iterator (its own snapshot, blind to what it writes) over the old rows only,
+  // in chunks, each one WriteBatch that deletes old rows and puts their new form; a crash in
   // between leaves every row in one layout or the other, and the next open goes on.
-  for (auto [family, upgrade] : {std::pair{cf::indexes, &upgrade_index_key},
-                                 std::pair{cf::timers, &upgrade_timer_key}}) {
-    for (;;) {
-      rocksdb::WriteBatch wb;
-      std::size_t n = 0;
-      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(family)));
-      for (it->SeekToFirst(); it->Valid() && n < 100'000; it->Next()) {
-        std::string_view k(it->key().data(), it->key().size());
-        // A layout-2 string starts with its length's high byte, 0 for any id: never a '|'.
-        timer_key t;
-        bool old = family == cf::timers ? !decode_timer(k, t) : k.size() > 1 && k[1] == '|';
-        if (!old)
-          continue;
-        auto nk = upgrade(k);
-        wb.Delete(handle(family), it->key());
-        if (!nk.empty())
-          wb.Put(handle(family), nk, it->value());
-        ++n;
-      }
-      if (!it->status().ok())
-        return from_status(it->status(), "cannot read the indexes to upgrade them");
-      if (n == 0)
+  rocksdb::WriteBatch wb;
+  std::size_t in_batch = 0;
+  auto flush = [&]() -> std::optional<error> {
+    if (in_batch == 0)
+      return std::nullopt;
+    if (auto st = db_->Write(rocksdb::WriteOptions(), &wb); !st.ok())
+      return from_status(st, "cannot upgrade the key layout");
+    moved += in_batch;
+    in_batch = 0;
+    wb.Clear();
+    return std::nullopt;
+  };
+  auto pass = [&](cf family, std::string_view prefix, auto&& is_old, auto&& upgrade) -> std::optional<error> {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(family)));
+    for (prefix.empty() ? it->SeekToFirst() : it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
+         it->Next()) {
+      std::string_view k(it->key().data(), it->key().size());
+      if (k.substr(0, prefix.size()) != prefix)
         break;
-      if (auto st = db_->Write(rocksdb::WriteOptions(), &wb); !st.ok())
-        return from_status(st, "cannot upgrade the key layout");
-      moved += n;
+      if (!is_old(k))
+        continue;
+      auto nk = upgrade(k);
+      wb.Delete(handle(family), it->key());
+      if (!nk.empty())
+        wb.Put(handle(family), nk, it->value());
+      if (++in_batch == 100'000)
+        if (auto err = flush())
+          return err;
     }
-  }
+    if (!it->status().ok())
+      return from_status(it->status(), "cannot read the rows to upgrade them");
+    return flush();
+  };
+  auto old_index = [](std::string_view k) { return k.size() > 1 && k[1] == '|'; };
+  // A layout-2 string starts with its length's high byte, 0 for any id: never a '|'.
+  auto old_timer = [](std::string_view k) {
+    timer_key t;
+    return !decode_timer(k, t);
+  };
+  for (std::string_view prefix : {"c|", "e|", "i|"})
+    if (auto err = pass(cf::indexes, prefix, old_index, upgrade_index_key))
+      return std::move(*err);
+  if (auto err = pass(cf::timers, "", old_timer, upgrade_timer_key))
+    return std::move(*err);
   if (auto st = db_->Put(rocksdb::WriteOptions(), handle(cf::meta), "key_layout", "2"); !st.ok())
     return from_status(st, "cannot record the key layout");
   return moved;
