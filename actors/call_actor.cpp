@@ -5,16 +5,12 @@ namespace crm::actors {
 result<std::optional<calls::call_log>> load_call(const storage::store& db, const std::string& id) {
   calls::call_log c;
   bool found = false;
-  auto seqs = db.entity_seqs(id);
-  if (!seqs)
-    return seqs.take_error();
-  for (auto seq : *seqs) {
-    auto ev = db.event_at(seq);
-    if (!ev)
-      return ev.take_error();
-    calls::apply(c, *ev);
-    found = found || ev->type == "call.created";
-  }
+  auto read = db.entity_events(id, 0, [&](const event& ev) {
+    calls::apply(c, ev);
+    found = found || ev.type == "call.created";
+  });
+  if (!read)
+    return read.take_error();
   if (!found)
     return std::optional<calls::call_log>{};
   return std::optional<calls::call_log>(std::move(c));

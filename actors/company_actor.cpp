@@ -199,6 +199,16 @@ void commit_rep(self_ptr self, env* e, const std::string& id, std::vector<event_
   route(self, e, id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
 }
 
+/// Runs the rep commands that waited, until one of them starts a rep change.
+void next_rep_commands(self_ptr self) {
+  auto& st = self->state;
+  while (!st.rep_writing && !st.rep_waiting.empty()) {
+    auto f = std::move(st.rep_waiting.front());
+    st.rep_waiting.pop_front();
+    f();
+  }
+}
+
 /// Runs a rep command now, or after the rep change in flight.
 void rep_command(self_ptr self, std::function<void()> f) {
   auto& st = self->state;
@@ -728,11 +738,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       if (buffer.empty() && st.rep_writing && st.rep_writing->id == s.id) {
         // Its actor stopped without writing (it could not load): the change never happened.
         st.rep_writing.reset();
-        while (!st.rep_writing && !st.rep_waiting.empty()) {
-          auto f = std::move(st.rep_waiting.front());
-          st.rep_waiting.pop_front();
-          f();
-        }
+        next_rep_commands(self);
       }
       if (buffer.empty() || !known(self, s.id))
         return;
@@ -830,11 +836,7 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
         if (was_on && !is_on)
           release_work(self, e, r.id);
       }
-      while (!st.rep_writing && !st.rep_waiting.empty()) {
-        auto f = std::move(st.rep_waiting.front());
-        st.rep_waiting.pop_front();
-        f();
-      }
+      next_rep_commands(self);
     },
     [=](call_changed& c) {
       auto& st = self->state;

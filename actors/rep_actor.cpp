@@ -9,15 +9,9 @@ using self_ptr = caf::stateful_actor<rep_state>*;
 /// The rep as the log has it; errc::unavailable when unreadable.
 result<reps::rep> load_rep(const storage::store& db, const std::string& id) {
   reps::rep r;
-  auto seqs = db.entity_seqs(id);
-  if (!seqs)
-    return seqs.take_error();
-  for (auto seq : *seqs) {
-    auto ev = db.event_at(seq);
-    if (!ev)
-      return ev.take_error();
-    reps::apply(r, *ev);
-  }
+  auto read = db.entity_events(id, 0, [&](const event& ev) { reps::apply(r, ev); });
+  if (!read)
+    return read.take_error();
   return r;
 }
 

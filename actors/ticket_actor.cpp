@@ -18,21 +18,17 @@ result<std::optional<tickets::ticket>> load_ticket(const storage::store& db, con
   }
   // The notes up to the snapshot come from their events; every event after it is applied.
   auto snapshot_seq = t.last_seq;
-  auto seqs = db.entity_seqs(id, notes_in_events ? 0 : snapshot_seq);
-  if (!seqs)
-    return seqs.take_error();
-  for (auto seq : *seqs) {
-    auto ev = db.event_at(seq);
-    if (!ev)
-      return ev.take_error();
-    if (seq <= snapshot_seq) {
-      if (auto n = tickets::note_of(*ev))
+  auto read = db.entity_events(id, notes_in_events ? 0 : snapshot_seq, [&](const event& ev) {
+    if (ev.seq <= snapshot_seq) {
+      if (auto n = tickets::note_of(ev))
         t.notes.push_back(std::move(*n));
-      continue;
+      return;
     }
-    tickets::apply(t, *ev);
-    found = found || ev->type == "ticket.created";
-  }
+    tickets::apply(t, ev);
+    found = found || ev.type == "ticket.created";
+  });
+  if (!read)
+    return read.take_error();
   if (!found)
     return std::optional<tickets::ticket>{};
   return std::optional<tickets::ticket>(std::move(t));

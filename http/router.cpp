@@ -34,13 +34,6 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string join_params(const std::vector<std::string>& ps) {
-  std::string out;
-  for (auto& p : ps)
-    out.append(std::to_string(p.size())).append(":").append(p);
-  return out;
-}
-
 } // namespace
 
 result<request_target> parse_target(std::string_view target) {
@@ -334,7 +327,7 @@ void router::handle(request req, responder::sink out) {
   if (ctx.req.method == "POST" && ctx.req.has_idempotency_key && found->needs_auth) {
     // Admin paths act for no company (X-Company-Id is not theirs to read): one scope outside the
     // identifier alphabet, which no company id can name.
-    auto scope = found->admin_path ? std::string("\x01admin") : ctx.who.company;
+    auto scope = found->admin_path ? std::string("\x01" "admin") : ctx.who.company;
     auto fingerprint = sha256_hex(ctx.req.method + " " + ctx.req.target + "\n" + ctx.req.body);
     actors::idempotency_store::answer prior;
     auto& store = rt_.idempotency();

@@ -346,6 +346,20 @@ result<std::vector<std::uint64_t>> store::entity_seqs(std::string_view entity, s
   return out;
 }
 
+result<bool> store::entity_events(std::string_view entity, std::uint64_t after,
+                                  const std::function<void(const event&)>& visit) const {
+  auto seqs = entity_seqs(entity, after);
+  if (!seqs)
+    return seqs.take_error();
+  for (auto seq : *seqs) {
+    auto e = event_at(seq);
+    if (!e)
+      return e.take_error();
+    visit(e.value());
+  }
+  return true;
+}
+
 result<event> store::event_at(std::uint64_t seq) const {
   auto v = get(cf::events, be64(seq));
   if (!v)

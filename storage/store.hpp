@@ -53,6 +53,11 @@ public:
   /// The seqs of one entity's events after `after`, oldest first.
   result<std::vector<std::uint64_t>> entity_seqs(std::string_view entity, std::uint64_t after = 0) const;
 
+  /// Visits one entity's events with seq > after, oldest first; as scan_events (an event that
+  /// is listed but cannot be read is an error, never skipped).
+  result<bool> entity_events(std::string_view entity, std::uint64_t after,
+                             const std::function<void(const event&)>& visit) const;
+
   /// A company's events with seq > after, in order, up to `limit` that pass `keep`.
   result<std::vector<event>> company_events(std::string_view company, std::uint64_t after,
                                             std::size_t limit,
