@@ -19,15 +19,19 @@ using written_fn = std::function<void(const result<std::vector<event>>&)>;
 /// The actor of a ticket or a call, by the prefix of its id.
 caf::actor spawn_entity(self_ptr self, env* e, const std::string& id) {
   auto me = caf::actor_cast<caf::actor>(self);
+  caf::actor a;
   if (id.compare(0, 5, "CALL-") == 0) {
     std::shared_ptr<const calls::call_log> known;
     if (auto it = self->state.calls.find(id); it != self->state.calls.end())
       known = std::make_shared<const calls::call_log>(it->second);
-    return self->system().spawn(call_actor, e, me, id, std::move(known));
+    a = self->system().spawn(call_actor, e, me, id, std::move(known));
+  } else if (id.compare(0, 4, "REP-") == 0) { // loads the rep as written
+    a = self->system().spawn(rep_actor, e, me, id, std::shared_ptr<const reps::rep>{});
+  } else {
+    a = self->system().spawn(ticket_actor, e, me, id);
   }
-  if (id.compare(0, 4, "REP-") == 0) // the roster may be ahead of the log: load from the log
-    return self->system().spawn(rep_actor, e, me, id, std::shared_ptr<const reps::rep>{});
-  return self->system().spawn(ticket_actor, e, me, id);
+  self->monitor(a); // an actor that dies without saying so (see the down handler) is not routed to
+  return a;
 }
 
 /// Sends to the ticket's one live actor, loading it if it is passivated.
@@ -194,6 +198,7 @@ void commit_rep(self_ptr self, env* e, const std::string& id, std::vector<event_
     // Spawned from the rep as written (null for a new one).
     std::shared_ptr<const reps::rep> seed = prior ? std::make_shared<const reps::rep>(*prior) : nullptr;
     auto a = self->system().spawn(rep_actor, e, caf::actor_cast<caf::actor>(self), id, std::move(seed));
+    self->monitor(a);
     st.live.emplace(id, company_state::resident{a, e->clk->steady_now(), false, {}});
   }
   route(self, e, id, [self, m = std::move(m)](const caf::actor& a) { self->send(a, m); });
@@ -527,6 +532,25 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
       self->send_exit(r.handle, m.reason);
     self->send_exit(self->state.dispatcher, m.reason);
     self->quit(m.reason);
+  });
+  // An entity actor that ends abnormally (an exception) never sends ticket_stopped: forget it,
+  // so that the next message loads the entity afresh, and end a rep change it was writing
+  // (what was in its mailbox is lost, and those callers get 503).
+  self->set_down_handler([self](caf::down_msg& dm) {
+    if (dm.reason == caf::exit_reason::normal)
+      return; // it said ticket_stopped first
+    auto& st = self->state;
+    for (auto it = st.live.begin(); it != st.live.end(); ++it) {
+      if (!it->second.handle || it->second.handle.address() != dm.source)
+        continue;
+      auto id = it->first;
+      st.live.erase(it);
+      if (st.rep_writing && st.rep_writing->id == id) {
+        st.rep_writing.reset();
+        next_rep_commands(self);
+      }
+      return;
+    }
   });
   if (e->cfg.sweep_every > 0)
     self->delayed_send(self, std::chrono::milliseconds(e->cfg.sweep_every), sweep_atom::value);
