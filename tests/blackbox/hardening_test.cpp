@@ -437,6 +437,38 @@ TEST(hardening_server, connections_past_the_limit_are_closed_and_counted) {
   EXPECT_GE(std::stoi(m.body.substr(pos + 36)), 1) << m.body;
 }
 
+TEST(hardening_server, a_low_descriptor_limit_lowers_the_connection_limit_so_clients_cannot_exhaust_it) {
+  // The server inherits a hard limit of 1,100 descriptors: it keeps 1,024 for RocksDB and the
+  // rest, so it takes at most 76 connections, closes the others at once, and stays answerable.
+  testing::temp_dir dir;
+  testing::server_process s((dir.path() / "data").string(), {}, {{"CRM_PLATFORM_TOKEN", platform_token}},
+                            {"/usr/bin/prlimit", "--nofile=1100:1100", "--"});
+  ASSERT_TRUE(s.ready()) << s.log();
+  EXPECT_NE(s.log().find("--max-connections 10000 lowered to 76"), std::string::npos) << s.log();
+  std::vector<std::unique_ptr<raw_socket>> many;
+  for (int i = 0; i < 150; ++i) {
+    many.push_back(std::make_unique<raw_socket>(s.port()));
+    many.back()->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  int answered = 0;
+  for (auto& c : many) // all kept open: the first 76 are served, the rest closed unanswered
+    answered += c->read_all("\r\n\r\n").find("HTTP/1.1 200") != std::string::npos;
+  EXPECT_EQ(answered, 76);
+  many.clear();
+  http_response m;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < until) {
+    http_client c(s.port());
+    m = c.request("GET", "/metrics");
+    if (m.status == 200)
+      break;
+  }
+  ASSERT_EQ(m.status, 200);
+  auto pos = m.body.find("\ncrm_http_refused_connections_total ");
+  ASSERT_NE(pos, std::string::npos);
+  EXPECT_GE(std::stoi(m.body.substr(pos + 36)), 150 - 76) << m.body;
+}
+
 TEST(hardening_server, a_slow_body_is_cut_off_long_before_the_idle_timeout) {
   testing::temp_dir dir;
   testing::server_process s((dir.path() / "data").string(), {"--body-timeout", "1s", "--idle-timeout", "60s"},

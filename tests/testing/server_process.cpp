@@ -42,7 +42,7 @@ std::string binary(const std::string& name) {
 }
 
 server_process::server_process(std::string data_dir, std::vector<std::string> extra_args,
-                               std::map<std::string, std::string> env) {
+                               std::map<std::string, std::string> env, std::vector<std::string> wrapper) {
   // The OS picks the port (:0) and the server writes it into the port file once it listens:
   // no race with another test's server for a port picked here beforehand.
   log_path_ = data_dir + ".log";
@@ -51,6 +51,7 @@ server_process::server_process(std::string data_dir, std::vector<std::string> ex
   std::vector<std::string> args = {binary("crm-server"), "--listen", "127.0.0.1:0",
                                    "--port-file", port_file, "--data-dir", data_dir};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  args.insert(args.begin(), wrapper.begin(), wrapper.end());
   pid_ = ::fork();
   if (pid_ == 0) {
     int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);

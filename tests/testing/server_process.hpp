@@ -12,8 +12,9 @@ class server_process {
 public:
   /// Starts `build/crm-server --listen 127.0.0.1:<free port> --data-dir DIR extra...` with the
   /// given environment added, and waits until /healthz answers 200 (at most 60 s).
+  /// `wrapper`: a command the server runs under (e.g. prlimit with its arguments).
   server_process(std::string data_dir, std::vector<std::string> extra_args = {},
-                 std::map<std::string, std::string> env = {});
+                 std::map<std::string, std::string> env = {}, std::vector<std::string> wrapper = {});
   ~server_process();
   server_process(const server_process&) = delete;
   server_process& operator=(const server_process&) = delete;
