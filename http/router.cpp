@@ -256,19 +256,24 @@ std::optional<response> router::precheck(const request& req) const {
     return std::nullopt; // the full handling answers these without reading much
   if (!ready_)
     return error_response(errc::unavailable, "recovering; try again shortly");
-  auto who = authenticate(req);
-  if (!who && !valid_header_text(req.authorization))
-    return error_response(*check_headers(req, *found, nullptr));
-  if (!who)
-    return error_response(errc::unauthorized, req.authorization.empty()
-                                                ? "missing Authorization: Bearer <key>"
-                                                : "unknown or revoked key");
-  if (!(found->allowed & role_bit(who->r)))
-    return error_response(errc::forbidden, std::string("the ") + actors::to_string(who->r)
-                                             + " role may not do this");
-  if (auto err = check_headers(req, *found, &*who))
-    return error_response(*err);
+  if (auto who = admit(req, *found); !who)
+    return error_response(who.err());
   return std::nullopt;
+}
+
+result<principal> router::admit(const request& req, const route& r) const {
+  auto who = authenticate(req);
+  if (!who) {
+    if (!valid_header_text(req.authorization))
+      return *check_headers(req, r, nullptr);
+    return error{errc::unauthorized, req.authorization.empty() ? "missing Authorization: Bearer <key>"
+                                                               : "unknown or revoked key"};
+  }
+  if (!(r.allowed & role_bit(who->r)))
+    return error{errc::forbidden, std::string("the ") + actors::to_string(who->r) + " role may not do this"};
+  if (auto err = check_headers(req, r, &*who))
+    return std::move(*err);
+  return std::move(*who);
 }
 
 void router::handle(request req, responder::sink out) {
@@ -302,25 +307,15 @@ void router::handle(request req, responder::sink out) {
   context ctx{std::move(req), std::move(params), query_params(std::move(target->query)), {},
               clk_.wall_now(), {}};
   if (found->needs_auth) {
-    auto who = authenticate(ctx.req);
-    if (!who) {
-      if (!valid_header_text(ctx.req.authorization))
-        return reply(*check_headers(ctx.req, *found, nullptr));
-      return reply(error{errc::unauthorized, ctx.req.authorization.empty()
-                                               ? "missing Authorization: Bearer <key>"
-                                               : "unknown or revoked key"});
-    }
-    if (!(found->allowed & role_bit(who->r)))
-      return reply(error{errc::forbidden, std::string("the ") + actors::to_string(who->r)
-                                            + " role may not do this"});
-    if (auto err = check_headers(ctx.req, *found, &*who))
-      return reply(*err);
+    auto who = admit(ctx.req, *found);
+    if (!who)
+      return reply(who.err());
     if (auto wait = limiter_.take(who->actor, clk_.steady_now())) {
       auto r = error_response(errc::rate_limited, "too many requests for this key; slow down");
       r.headers.emplace_back("Retry-After", std::to_string((*wait + 999) / 1000));
       return reply(std::move(r));
     }
-    ctx.who = std::move(*who);
+    ctx.who = std::move(who.value());
   } else if (auto err = check_headers(ctx.req, *found, nullptr)) {
     return reply(*err);
   }

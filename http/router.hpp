@@ -142,6 +142,9 @@ private:
     events_answer from_events;
   };
   std::optional<principal> authenticate(const request& req) const;
+  /// The key, its role and the headers used as data, in that order: who the request is from,
+  /// or why it is refused (401, 403, 400). The same before a body is read and after.
+  result<principal> admit(const request& req, const route& r) const;
   const route* match(const std::string& method, const std::vector<std::string>& segs,
                      std::vector<std::string>& params, bool& path_matched) const;
   /// The headers used as data: X-Company-Id and Idempotency-Key are identifiers, Authorization
