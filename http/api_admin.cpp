@@ -190,21 +190,16 @@ void add_system_routes(router& r) {
       out += "# HELP crm_journal_batch_events Events written per journal batch.\n";
       out += "# TYPE crm_journal_batch_events histogram\n";
       rt.batch_sizes().render(out, "crm_journal_batch_events", "");
-      out += "# HELP crm_resident_ticket_actors Ticket actors in memory.\n";
-      out += "# TYPE crm_resident_ticket_actors gauge\n";
-      out += "crm_resident_ticket_actors " + std::to_string(rt.resident_tickets()) + "\n";
-      out += "# HELP crm_company_registries Companies with a registry actor (companies with data).\n";
-      out += "# TYPE crm_company_registries gauge\n";
-      out += "crm_company_registries " + std::to_string(rt.companies()) + "\n";
-      out += "# HELP crm_idempotency_records Idempotency-Key records kept (at most 24 h).\n";
-      out += "# TYPE crm_idempotency_records gauge\n";
-      out += "crm_idempotency_records " + std::to_string(rt.idempotency().size()) + "\n";
-      out += "# HELP crm_last_event_seq Seq of the last event written.\n";
-      out += "# TYPE crm_last_event_seq gauge\n";
-      out += "crm_last_event_seq " + std::to_string(rt.last_seq()) + "\n";
-      out += "# HELP crm_recovery_seconds Time the last start spent recovering.\n";
-      out += "# TYPE crm_recovery_seconds gauge\n";
-      out += "crm_recovery_seconds " + std::to_string(rt.recovery().took_ms / 1000.0) + "\n";
+      render_metric(out, "crm_resident_ticket_actors", "gauge", "Ticket actors in memory.",
+                    std::to_string(rt.resident_tickets()));
+      render_metric(out, "crm_company_registries", "gauge", "Companies with a registry actor (companies with data).",
+                    std::to_string(rt.companies()));
+      render_metric(out, "crm_idempotency_records", "gauge", "Idempotency-Key records kept (at most 24 h).",
+                    std::to_string(rt.idempotency().size()));
+      render_metric(out, "crm_last_event_seq", "gauge", "Seq of the last event written.",
+                    std::to_string(rt.last_seq()));
+      render_metric(out, "crm_recovery_seconds", "gauge", "Time the last start spent recovering.",
+                    std::to_string(rt.recovery().took_ms / 1000.0));
       reply(response{200, std::move(out), "text/plain; version=0.0.4", {}, {}, {}});
     },
     false);

@@ -118,6 +118,13 @@ void http_metrics::observe(const std::string& route, int status, double seconds)
   h->observe(seconds);
 }
 
+void render_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+                   const std::string& value) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+  out.append(name).append(" ").append(value).append("\n");
+}
+
 void http_metrics::render(std::string& out) const {
   std::lock_guard<std::mutex> lock(mu_);
   out += "# HELP crm_http_requests_total HTTP requests by route and status.\n";
@@ -130,18 +137,14 @@ void http_metrics::render(std::string& out) const {
   for (auto& [k, h] : latency_)
     h->render(out, "crm_http_request_duration_seconds",
               "route=\"" + k.first + "\",status=\"" + std::to_string(k.second) + "\",");
-  out += "# HELP crm_http_open_connections HTTP connections open now.\n";
-  out += "# TYPE crm_http_open_connections gauge\n";
-  out += "crm_http_open_connections " + std::to_string(open_connections.load()) + "\n";
-  out += "# HELP crm_http_refused_connections_total Connections closed at once: the connection limit or no descriptor left.\n";
-  out += "# TYPE crm_http_refused_connections_total counter\n";
-  out += "crm_http_refused_connections_total " + std::to_string(refused_connections.load()) + "\n";
-  out += "# HELP crm_http_timed_out_connections_total Connections closed for a slow body, an idle keep-alive or unread answers.\n";
-  out += "# TYPE crm_http_timed_out_connections_total counter\n";
-  out += "crm_http_timed_out_connections_total " + std::to_string(timed_out_connections.load()) + "\n";
-  out += "# HELP crm_http_buffered_output_bytes Bytes of answers waiting for their clients to read them.\n";
-  out += "# TYPE crm_http_buffered_output_bytes gauge\n";
-  out += "crm_http_buffered_output_bytes " + std::to_string(buffered_output_bytes.load()) + "\n";
+  render_metric(out, "crm_http_open_connections", "gauge", "HTTP connections open now.",
+                std::to_string(open_connections.load()));
+  render_metric(out, "crm_http_refused_connections_total", "counter", "Connections closed at once: the connection limit or no descriptor left.",
+                std::to_string(refused_connections.load()));
+  render_metric(out, "crm_http_timed_out_connections_total", "counter", "Connections closed for a slow body, an idle keep-alive or unread answers.",
+                std::to_string(timed_out_connections.load()));
+  render_metric(out, "crm_http_buffered_output_bytes", "gauge", "Bytes of answers waiting for their clients to read them.",
+                std::to_string(buffered_output_bytes.load()));
 }
 
 router::router(actors::runtime& rt, const crm::clock& clk, options opts)

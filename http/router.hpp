@@ -80,6 +80,10 @@ constexpr roles writers = role_bit(actors::role::platform) | role_bit(actors::ro
 constexpr roles admins = role_bit(actors::role::platform) | role_bit(actors::role::admin);
 constexpr roles platform_only = role_bit(actors::role::platform);
 
+/// Appends one Prometheus sample with its HELP and TYPE lines (`type`: gauge or counter).
+void render_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+                   const std::string& value);
+
 /// Request counts and latency by route and status, for /metrics. Thread safe.
 class http_metrics {
 public:

@@ -28,14 +28,11 @@ TEST_F(admin, a_key_is_shown_once_and_stored_as_a_hash) {
   ASSERT_EQ(keys.size(), 2u);
   // The data dir never holds the key itself.
   EXPECT_EQ(as(secret, "GET", "/api/v1/support/tickets").status, 200);
-  server_->terminate();
-  std::string hits;
-  testing::run_command({"/bin/grep", "-rl", secret, (dir_->path() / "data").string()}, hits);
-  EXPECT_TRUE(hits.empty()) << hits;
-  delete server_;
-  server_ = new testing::server_process((dir_->path() / "data").string(), {},
-                                        {{"CRM_PLATFORM_TOKEN", platform_token}});
-  ASSERT_TRUE(server_->ready());
+  restart([&](const std::string& data) {
+    std::string hits;
+    testing::run_command({"/bin/grep", "-rl", secret, data}, hits);
+    EXPECT_TRUE(hits.empty()) << hits;
+  });
   http_client fresh(server_->port());
   EXPECT_EQ(fresh.request("GET", "/api/v1/support/tickets", {}, {{"Authorization", "Bearer " + secret}}).status,
             200); // keys survive restarts
@@ -88,14 +85,11 @@ TEST_F(admin, a_replayed_key_creation_never_shows_the_key_again) {
   EXPECT_EQ(again.body.find(secret), std::string::npos) << again.body;
   EXPECT_EQ(again.str("key"), "");
   // Nor is it anywhere in the data dir (idempotency records, WAL, tables).
-  server_->terminate();
-  std::string hits;
-  testing::run_command({"/bin/grep", "-rl", secret, (dir_->path() / "data").string()}, hits);
-  EXPECT_TRUE(hits.empty()) << hits;
-  delete server_;
-  server_ = new testing::server_process((dir_->path() / "data").string(), {},
-                                        {{"CRM_PLATFORM_TOKEN", platform_token}});
-  ASSERT_TRUE(server_->ready());
+  restart([&](const std::string& data) {
+    std::string hits;
+    testing::run_command({"/bin/grep", "-rl", secret, data}, hits);
+    EXPECT_TRUE(hits.empty()) << hits;
+  });
 }
 
 TEST_F(admin, validation_and_access) {

@@ -3,7 +3,10 @@
 // a client would. Each test works in companies of its own, so tests do not see each other.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "testing/http_client.hpp"
 #include "testing/server_process.hpp"
@@ -33,6 +36,19 @@ protected:
   }
 
   unsigned short port() const { return server_->port(); }
+
+  /// Stops the suite's server with SIGTERM (it must exit 0), runs `while_stopped` on its data
+  /// dir, and starts it again there; client_ follows it to its new port.
+  void restart(const std::function<void(const std::string& data_dir)>& while_stopped = {}) {
+    ASSERT_EQ(server_->terminate(), 0) << server_->log();
+    auto data = (dir_->path() / "data").string();
+    if (while_stopped)
+      while_stopped(data);
+    delete server_;
+    server_ = new testing::server_process(data, {}, {{"CRM_PLATFORM_TOKEN", platform_token}});
+    ASSERT_TRUE(server_->ready()) << server_->log();
+    client_.retarget(server_->port());
+  }
 
   /// A company id unique to this test.
   std::string company(const std::string& suffix = "a") const {
@@ -98,6 +114,38 @@ inline std::set<std::string> detail_fields(const http_response& r) {
       out.emplace(f);
   }
   return out;
+}
+
+/// The value of one gauge or counter in a /metrics answer; nullopt when it is not there.
+inline std::optional<double> metric_in(const http_response& m, const std::string& name) {
+  auto key = "\n" + name + " ";
+  auto pos = m.body.find(key);
+  if (pos == std::string::npos)
+    return std::nullopt;
+  return std::stod(m.body.substr(pos + key.size()));
+}
+
+/// Asks GET /metrics, on a new connection each time (one may be refused), until `done` holds of
+/// the answer or 10 s pass; the last answer. The server counts a connection's end a moment
+/// after the client sees it.
+inline http_response metrics_until(unsigned short port, const std::function<bool(const http_response&)>& done) {
+  http_response m;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    http_client c(port);
+    m = c.request("GET", "/metrics");
+  } while (!(m.status == 200 && done(m)) && std::chrono::steady_clock::now() < until);
+  return m;
+}
+
+/// The same on one client's connection, which stays open (and counted) throughout.
+inline http_response metrics_until(http_client& c, const std::function<bool(const http_response&)>& done) {
+  http_response m;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do
+    m = c.request("GET", "/metrics");
+  while (!(m.status == 200 && done(m)) && std::chrono::steady_clock::now() < until);
+  return m;
 }
 
 inline std::string error_code(const http_response& r) {

@@ -21,28 +21,13 @@ namespace {
 
 class hardening : public server_suite {
 protected:
-  /// Stops the suite's server and starts it again on the same data dir.
-  void restart() {
-    ASSERT_EQ(server_->terminate(), 0) << server_->log();
-    delete server_;
-    server_ = new testing::server_process((dir_->path() / "data").string(), {},
-                                          {{"CRM_PLATFORM_TOKEN", platform_token}});
-    ASSERT_TRUE(server_->ready()) << server_->log();
-    client_.retarget(server_->port());
-  }
   http_response in(const std::string& c, const std::string& method, const std::string& target,
                    const std::string& body = {}, headers extra = {}) {
     extra.emplace_back("X-Company-Id", c);
     return platform(method, target, body, std::move(extra));
   }
-  /// The value of one gauge or counter of /metrics.
-  double metric(const std::string& name) {
-    auto m = client_.request("GET", "/metrics");
-    auto pos = m.body.find("\n" + name + " ");
-    if (pos == std::string::npos)
-      return -1;
-    return std::stod(m.body.substr(pos + name.size() + 2));
-  }
+  /// The value of one gauge or counter of /metrics (-1 when it is not there).
+  double metric(const std::string& name) { return metric_in(client_.request("GET", "/metrics"), name).value_or(-1); }
 };
 
 /// A plain socket to the server, for requests the client class would not send.
@@ -369,11 +354,7 @@ TEST(hardening_server, a_pipelining_client_that_does_not_read_is_bounded) {
   for (int i = 0; i < 40; ++i)
     all += one;
   greedy.send(all);
-  auto buffered = [&] {
-    auto m = c.request("GET", "/metrics");
-    auto pos = m.body.find("\ncrm_http_buffered_output_bytes ");
-    return pos == std::string::npos ? -1.0 : std::stod(m.body.substr(pos + 32));
-  };
+  auto buffered = [&] { return metric_in(c.request("GET", "/metrics"), "crm_http_buffered_output_bytes").value_or(-1); };
   // Polls while the server works through what it may take: the kernel's socket buffers fill
   // first, then the server's own, up to its bound, and there it stops reading.
   double most = 0;
@@ -410,13 +391,8 @@ TEST(hardening_server, connections_past_the_limit_are_closed_and_counted) {
     // The server sees closes (of the readiness probes, say) a moment after they happen: first
     // wait until this connection is the only one it counts.
     http_client c(s.port());
-    http_response m;
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    do
-      m = c.request("GET", "/metrics");
-    while (m.body.find("\ncrm_http_open_connections 1\n") == std::string::npos
-           && std::chrono::steady_clock::now() < until);
-    ASSERT_NE(m.body.find("\ncrm_http_open_connections 1\n"), std::string::npos) << m.body;
+    auto m = metrics_until(c, [](const http_response& r) { return metric_in(r, "crm_http_open_connections") == 1; });
+    ASSERT_EQ(metric_in(m, "crm_http_open_connections"), 1) << m.body;
     std::vector<std::unique_ptr<raw_socket>> idle; // 7 more, each served once: 8 open
     for (int i = 0; i < 7; ++i) {
       idle.push_back(std::make_unique<raw_socket>(s.port()));
@@ -429,18 +405,9 @@ TEST(hardening_server, connections_past_the_limit_are_closed_and_counted) {
   }
   // The server sees the closes a moment later: until then a new connection may still be
   // refused. It must get through within a few seconds, and the refusals were counted.
-  http_response m;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < until) {
-    http_client c(s.port());
-    m = c.request("GET", "/metrics");
-    if (m.status == 200)
-      break;
-  }
+  auto m = metrics_until(s.port(), [](const http_response&) { return true; });
   ASSERT_EQ(m.status, 200);
-  auto pos = m.body.find("\ncrm_http_refused_connections_total ");
-  ASSERT_NE(pos, std::string::npos);
-  EXPECT_GE(std::stoi(m.body.substr(pos + 36)), 1) << m.body;
+  EXPECT_GE(metric_in(m, "crm_http_refused_connections_total").value_or(0), 1) << m.body;
 }
 
 TEST(hardening_server, a_low_descriptor_limit_lowers_the_connection_limit_so_clients_cannot_exhaust_it) {
@@ -452,13 +419,8 @@ TEST(hardening_server, a_low_descriptor_limit_lowers_the_connection_limit_so_cli
   ASSERT_TRUE(s.ready()) << s.log();
   EXPECT_NE(s.log().find("--max-connections 10000 lowered to 76"), std::string::npos) << s.log();
   http_client first(s.port()); // once it is the only connection counted, 75 more fit
-  http_response seen;
-  auto settled = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  do
-    seen = first.request("GET", "/metrics");
-  while (seen.body.find("\ncrm_http_open_connections 1\n") == std::string::npos
-         && std::chrono::steady_clock::now() < settled);
-  ASSERT_NE(seen.body.find("\ncrm_http_open_connections 1\n"), std::string::npos) << seen.body;
+  auto seen = metrics_until(first, [](const http_response& r) { return metric_in(r, "crm_http_open_connections") == 1; });
+  ASSERT_EQ(metric_in(seen, "crm_http_open_connections"), 1) << seen.body;
   std::vector<std::unique_ptr<raw_socket>> many;
   for (int i = 0; i < 150; ++i) {
     many.push_back(std::make_unique<raw_socket>(s.port()));
@@ -470,18 +432,9 @@ TEST(hardening_server, a_low_descriptor_limit_lowers_the_connection_limit_so_cli
   EXPECT_EQ(answered, 75);
   many.clear();
   first.close();
-  http_response m;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < until) {
-    http_client c(s.port());
-    m = c.request("GET", "/metrics");
-    if (m.status == 200)
-      break;
-  }
+  auto m = metrics_until(s.port(), [](const http_response&) { return true; });
   ASSERT_EQ(m.status, 200);
-  auto pos = m.body.find("\ncrm_http_refused_connections_total ");
-  ASSERT_NE(pos, std::string::npos);
-  EXPECT_GE(std::stoi(m.body.substr(pos + 36)), 150 - 75) << m.body;
+  EXPECT_GE(metric_in(m, "crm_http_refused_connections_total").value_or(0), 150 - 75) << m.body;
 }
 
 TEST(hardening_server, a_slow_body_is_cut_off_long_before_the_idle_timeout) {
@@ -498,14 +451,8 @@ TEST(hardening_server, a_slow_body_is_cut_off_long_before_the_idle_timeout) {
   EXPECT_GE(took, std::chrono::milliseconds(900));
   EXPECT_LT(took, std::chrono::seconds(8));
   // Beast closes the socket when the timer fires, a moment before the count is taken.
-  http_client c(s.port());
-  http_response m;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  do
-    m = c.request("GET", "/metrics");
-  while (m.body.find("\ncrm_http_timed_out_connections_total 1\n") == std::string::npos
-         && std::chrono::steady_clock::now() < until);
-  EXPECT_NE(m.body.find("\ncrm_http_timed_out_connections_total 1\n"), std::string::npos) << m.body;
+  auto m = metrics_until(s.port(), [](const http_response& r) { return metric_in(r, "crm_http_timed_out_connections_total") == 1; });
+  EXPECT_EQ(metric_in(m, "crm_http_timed_out_connections_total"), 1) << m.body;
 }
 
 TEST(hardening_server, a_rate_below_one_spaces_requests_out) {
@@ -635,11 +582,7 @@ TEST(hardening_server, an_idempotency_key_is_written_with_its_change_so_a_crash_
   first.push_back(rep_r);
   calls.push_back({"/api/v1/support/tickets", R"({"category":"other","subject":"once"})", "t-1", 201});
   first.push_back(t);
-  auto seq = [&](http_client& cl) {
-    auto m = cl.request("GET", "/metrics");
-    auto pos = m.body.find("\ncrm_last_event_seq ");
-    return pos == std::string::npos ? -1 : std::stol(m.body.substr(pos + 20));
-  };
+  auto seq = [&](http_client& cl) { return metric_in(cl.request("GET", "/metrics"), "crm_last_event_seq").value_or(-1); };
   auto before = seq(c);
   s->kill9();
   s = std::make_unique<testing::server_process>(data, std::vector<std::string>{},
