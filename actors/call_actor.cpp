@@ -1,5 +1,7 @@
 #include "actors/call_actor.hpp"
 
+#include "storage/store.hpp"
+
 namespace crm::actors {
 
 result<std::optional<calls::call_log>> load_call(const storage::store& db, const std::string& id) {
@@ -65,7 +67,7 @@ void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::functio
 }
 
 void stop(self_ptr self, const caf::actor& registry) {
-  self->send(registry, ticket_stopped{self->state.c.id});
+  self->send(registry, entity_stopped{self->state.c.id});
   self->quit();
 }
 
@@ -81,22 +83,14 @@ std::function<void(const error*)> answer(self_ptr self, reply<calls::call_log> d
 
 } // namespace
 
-caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::actor registry, std::string id,
+caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, company_handles h, std::string id,
                          std::shared_ptr<const calls::call_log> known) {
   auto& st = self->state;
+  auto registry = h.registry;
+  st.c.id = id;
   if (known) {
     st.c = *known;
     st.exists = true;
-  } else if (auto c = load_call(*e->db, id); !c) {
-    st.c.id = id;
-    self->send(registry, ticket_stopped{id}); // unreadable: see ticket_actor
-    self->quit();
-    return {};
-  } else if (c.value()) {
-    st.c = std::move(*c.value());
-    st.exists = true;
-  } else {
-    st.c.id = id;
   }
   auto origin = [self, e](const std::string& actor) {
     return tickets::origin{self->state.c.company_id, actor, e->clk->wall_now()};
@@ -159,12 +153,12 @@ caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::act
       self->state.writes.run([=] {
         auto d = calls::decide_assign(self->state.c, m.rep, origin("system"));
         if (!self->state.exists || !d) {
-          self->send(registry, call_assign_refused{m.id, m.rep});
+          self->send(h.dispatcher, call_assign_refused{m.id, m.rep});
           return;
         }
-        commit(self, e, {std::move(d.value())}, [self, registry, m](const error* err) {
+        commit(self, e, {std::move(d.value())}, [self, h, m](const error* err) {
           if (err)
-            self->send(registry, call_assign_refused{m.id, m.rep});
+            self->send(h.dispatcher, call_assign_refused{m.id, m.rep});
         });
       });
     },
@@ -190,26 +184,31 @@ caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::act
     [=](persisted& p) {
       auto& st = self->state;
       const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
+      auto before = st.c;
       auto done = st.writes.finish(err);
+      std::shared_ptr<const calls::call_log> after;
       if (!err) {
         for (auto& k : done.arm)
           self->send(e->timers, arm_timer{std::move(k)});
         if (!p.outcome->value().empty())
           st.c.last_seq = p.outcome->value().back().seq;
-        // Before the answer: a client's next read sees the registry's copy.
-        self->send(registry, call_changed{std::make_shared<const calls::call_log>(st.c)});
+        // Published before the answer: a client's next read sees it.
+        after = std::make_shared<const calls::call_log>(st.c);
+        h.view->write([&](company_data& d) { d.calls.put(*after); });
       }
       done.after(err);
+      if (after)
+        self->send(h.dispatcher, call_changed{std::move(before), std::move(after)});
       st.writes.drain();
       if (st.writes.idle()) {
         if (st.passivating)
           return stop(self, registry);
-        // Nothing in flight: the registry's copy is the whole call now, and it reactivates the
-        // actor from that copy at no cost. Passivate at once, so that thousands of calls that
+        // Nothing in flight: the read model's copy is the whole call now, and the host
+        // reactivates the actor from that copy at no cost. Passivate at once, so that thousands of calls that
         // wait on people hold no actors.
         if (!st.idle_sent) {
           st.idle_sent = true;
-          self->send(registry, ticket_idle{st.c.id});
+          self->send(registry, entity_idle{st.c.id});
         }
       }
     },

@@ -11,8 +11,10 @@
 // create the ticket with the call's own events in the same write, and waits for it.
 #include <caf/all.hpp>
 
+#include "actors/call_protocol.hpp"
+#include "actors/company_view.hpp"
 #include "actors/env.hpp"
-#include "actors/protocol.hpp"
+#include "actors/ticket_protocol.hpp"
 #include "actors/write_tracker.hpp"
 
 namespace crm::actors {
@@ -39,7 +41,8 @@ struct call_state {
 
 /// `known`: the call as its registry last saw it written (no writes can be in flight while the
 /// call has no actor), so that activating it reads nothing; null: load it from the log.
-caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, caf::actor registry, std::string id,
+/// `known`: the call as the read model has it (null: a call not written yet).
+caf::behavior call_actor(caf::stateful_actor<call_state>* self, env* e, company_handles h, std::string id,
                          std::shared_ptr<const calls::call_log> known);
 
 } // namespace crm::actors

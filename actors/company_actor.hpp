@@ -1,59 +1,35 @@
 #pragma once
-// A company's registry: the router and the index of everything a company owns.
+// A company's registry: creates tickets and calls, hosts the entity actors (entity_host.hpp),
+// and keeps what spans entities that reads do not need (NDR idempotency, the rep command in
+// flight). What reads need lives in the read model (company_view.hpp), published by whoever
+// applies a written change; the dispatcher (dispatcher.hpp) keeps the dispatch bookkeeping.
 //
-// - Tickets: creates them itself (journals ticket.created and indexes the ticket once written);
-//   a new ticket starts passivated, and its actor is activated on the first message for it.
-//   The index serves lists, filters, search and metrics.
-// - Calls: created with their NDR event's ticket, in one write; each has its own actor (spawned
-//   on demand from the registry's copy, passivated when nothing is in flight), which tells the
-//   registry each change written (call_changed). The copy serves lists and reads.
-// - Reps: the roster checks the rules that span reps (email unique, reportingTo a rep of the
-//   company, no cycles) against the reps as written. One rep change is in flight at a time:
-//   the rep's own actor writes it, and the roster and the dispatcher see it once written
-//   (rep_changed); the next rep command waits for that.
-// - The dispatcher: an actor of its own, told every change that matters to it; its proposals
-//   come back here and go to the call's (or ticket's) actor.
-// - NDR idempotency, the shipments' entities (timeline), the dispatcher settings.
-//
-// Every message for a ticket, call or rep goes to its one live actor (loaded on demand);
-// messages for one being created or stopping are buffered, so none is lost and there is never
-// a second writer.
+// - Tickets (company_tickets.cpp): the registry journals ticket.created itself and publishes
+//   the ticket once written; its actor is spawned on the first message for it. An NDR event's
+//   ticket and call are written together, with the rep the dispatcher placed the call with.
+// - Reps (company_reps.cpp): the rules that span reps (email unique, reportingTo a rep of the
+//   company, no cycles) are checked against the roster as written; one rep change is in flight
+//   at a time: the rep's actor writes and publishes it, and the next rep command waits for it.
+// - Calls (company_calls.cpp): the dispatcher's proposals go to the calls' actors, or are
+//   written here for a call without one; a rep that goes away hands its work back.
 #include <caf/all.hpp>
 
 #include <deque>
-#include <map>
 #include <memory>
-#include <unordered_set>
 #include <unordered_map>
 
+#include "actors/call_protocol.hpp"
+#include "actors/company_view.hpp"
+#include "actors/dispatch_protocol.hpp"
+#include "actors/entity_host.hpp"
 #include "actors/env.hpp"
-#include "actors/protocol.hpp"
+#include "actors/rep_protocol.hpp"
+#include "actors/ticket_protocol.hpp"
 
 namespace crm::actors {
 
-/// What an NDR event led to.
-struct ndr_link {
-  std::string ticket;
-  std::string call;
-};
-
-/// What recovery hands a registry.
-struct company_seed {
-  tickets::ticket_index index;
-  std::unordered_map<std::string, ndr_link> ndr; // by ndrEventId
-  reps::roster roster;
-  std::unordered_map<std::string, calls::call_log> calls;
-  std::unordered_map<std::string, std::vector<std::string>> shipments; // shipmentId -> entity ids
-  bool assign_tickets = false;
-};
-
 struct company_state {
-  struct resident {
-    caf::actor handle; // null while the ticket is being created
-    millis touched = 0;
-    bool stopping = false;
-    std::vector<std::function<void(const caf::actor&)>> buffer;
-  };
+  using written_fn = std::function<void(const result<std::vector<event>>&)>;
   struct creation {
     tickets::ticket t;
     std::optional<storage::timer_key> arm;
@@ -69,36 +45,29 @@ struct company_state {
     std::string ticket_id;
     reply<tickets::ticket> done;
   };
-  std::string company;
-  tickets::ticket_index index;
-  std::unordered_map<std::string, ndr_link> ndr;
-  std::unordered_map<std::string, resident> live;
-  std::unordered_map<std::string, creation> creating;
-  std::unordered_map<std::string, placing> placings; // by call id
-  reps::roster roster; // as written
-  /// The rep change in flight (its rep as it was before), and the rep commands waiting for it.
+  /// The rep change in flight (its rep as it was before).
   struct rep_write {
     std::string id;
     std::optional<reps::rep> before;
   };
-  std::optional<rep_write> rep_writing;
-  std::deque<std::function<void()>> rep_waiting;
-  std::unordered_map<std::string, calls::call_log> calls; // as last written; change via put_call
-  /// The calls by (createdAt, number), for lists in their default order without sorting.
-  std::map<std::pair<millis, std::uint64_t>, const calls::call_log*> calls_by_created;
-  /// rep -> the calls assigned to it (any status), for handing work back.
-  std::unordered_map<std::string, std::unordered_set<std::string>> calls_by_rep;
-  std::unordered_map<std::string, std::vector<std::string>> shipments; // shipmentId -> entity ids
+
+  std::string company;
+  std::shared_ptr<company_view> view;
+  std::unique_ptr<entity_host> host;
   caf::actor dispatcher;
-  bool assign_tickets = false; // the dispatcher assigns unassigned tickets by skill
-  std::unordered_map<std::string, std::string> ticket_offers; // ticket -> rep offered by the dispatcher
-  /// Writes of reps and calls in flight: journal token -> what to do once written (or failed).
-  std::unordered_map<std::uint64_t, std::function<void(const result<std::vector<event>>&)>> writes;
+  ndr::link_index ndr;
+  std::unordered_map<std::string, creation> creating;
+  std::unordered_map<std::string, placing> placings; // by call id
+  std::optional<rep_write> rep_writing;
+  std::deque<std::function<void()>> rep_waiting; // rep commands waiting for rep_writing
+  /// Writes of the registry's own in flight: journal token -> what to do once written (or failed).
+  std::unordered_map<std::uint64_t, written_fn> writes;
   std::uint64_t tokens = 0;
   static inline const char* name = "company";
 };
 
+/// `view` holds what recovery found of the company (empty for a new one), `ndr` its NDR events.
 caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, std::string company,
-                            std::shared_ptr<company_seed> seed);
+                            std::shared_ptr<company_view> view, std::shared_ptr<ndr::link_index> ndr);
 
 } // namespace crm::actors

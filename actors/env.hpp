@@ -7,15 +7,20 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
+#include "actors/company_view.hpp"
 #include "domain/call.hpp"
 #include "domain/clock.hpp"
 #include "domain/ticket.hpp"
 #include "storage/crypto.hpp"
 #include "storage/journal.hpp"
-#include "storage/store.hpp"
+
+namespace crm::storage {
+class store; // storage/store.hpp, where it is read: RocksDB's headers stay out of http/
+}
 
 namespace crm::actors {
 
@@ -40,6 +45,7 @@ struct env {
   caf::actor timers;
   caf::actor audit;       // reads that scan the log (audit queries, the timeline)
   caf::actor performance; // reps' performance, kept incrementally
+  caf::actor loader;      // reads tickets with notes for their actors, off the scheduler
   const storage::field_cipher* cipher = nullptr;
   std::atomic<std::uint64_t> next_ticket{1};
   std::atomic<std::uint64_t> next_rep{1};
@@ -56,25 +62,32 @@ struct env {
   }
 };
 
-/// Company id -> its registry actor, spawned on first use. Thread safe.
+/// Company id -> its registry actor and its read model, made on first use. Thread safe: the
+/// io threads look up read models here on every read.
 class directory {
 public:
-  using factory = std::function<caf::actor(const std::string& company)>;
+  struct entry {
+    caf::actor registry;
+    std::shared_ptr<company_view> view;
+  };
+  using factory = std::function<entry(const std::string& company)>;
   explicit directory(factory f) : make_(std::move(f)) {}
 
-  caf::actor get(const std::string& company) {
-    std::lock_guard<std::mutex> lock(mu_);
+  entry get(const std::string& company) {
+    if (auto e = find(company))
+      return *e;
+    std::unique_lock lock(mu_);
     auto it = map_.find(company);
     if (it != map_.end())
       return it->second;
-    auto a = make_(company);
-    map_.emplace(company, a);
-    return a;
+    auto e = make_(company);
+    map_.emplace(company, e);
+    return e;
   }
 
-  /// The registry of a company that has one; nullopt for a company never written to.
-  std::optional<caf::actor> find(const std::string& company) {
-    std::lock_guard<std::mutex> lock(mu_);
+  /// The entry of a company that has one; nullopt for a company never written to.
+  std::optional<entry> find(const std::string& company) const {
+    std::shared_lock lock(mu_);
     auto it = map_.find(company);
     if (it == map_.end())
       return std::nullopt;
@@ -82,33 +95,33 @@ public:
   }
 
   /// Installs a registry built elsewhere (recovery).
-  void adopt(const std::string& company, caf::actor a) {
-    std::lock_guard<std::mutex> lock(mu_);
-    map_[company] = std::move(a);
+  void adopt(const std::string& company, entry e) {
+    std::unique_lock lock(mu_);
+    map_[company] = std::move(e);
   }
 
-  std::size_t size() {
-    std::lock_guard<std::mutex> lock(mu_);
+  std::size_t size() const {
+    std::shared_lock lock(mu_);
     return map_.size();
   }
 
-  std::vector<caf::actor> all() {
-    std::lock_guard<std::mutex> lock(mu_);
+  std::vector<caf::actor> all() const {
+    std::shared_lock lock(mu_);
     std::vector<caf::actor> out;
     for (auto& [k, v] : map_)
-      out.push_back(v);
+      out.push_back(v.registry);
     return out;
   }
 
   void clear() {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock lock(mu_);
     map_.clear();
   }
 
 private:
-  std::mutex mu_;
+  mutable std::shared_mutex mu_;
   factory make_;
-  std::unordered_map<std::string, caf::actor> map_;
+  std::unordered_map<std::string, entry> map_;
 };
 
 } // namespace crm::actors

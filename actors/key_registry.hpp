@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/protocol.hpp"
+#include "actors/messages.hpp"
 #include "domain/clock.hpp"
 #include "storage/journal.hpp"
 

@@ -2,35 +2,12 @@
 
 namespace crm::actors {
 
-namespace {
-
-using self_ptr = caf::stateful_actor<rep_state>*;
-
-/// The rep as the log has it; errc::unavailable when unreadable.
-result<reps::rep> load_rep(const storage::store& db, const std::string& id) {
-  reps::rep r;
-  auto read = db.entity_events(id, 0, [&](const event& ev) { reps::apply(r, ev); });
-  if (!read)
-    return read.take_error();
-  return r;
-}
-
-} // namespace
-
-caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor registry, std::string id,
+caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, company_handles h, std::string id,
                         std::shared_ptr<const reps::rep> known) {
-  if (known) {
+  auto registry = h.registry;
+  if (known)
     self->state.r = *known;
-  } else {
-    auto loaded = load_rep(*e->db, id); // a rep not written yet loads as nothing
-    if (!loaded) { // unreadable: see ticket_actor
-      self->send(registry, ticket_stopped{id});
-      self->quit();
-      return {};
-    }
-    self->state.r = std::move(loaded.value());
-    self->state.r.id = id;
-  }
+  self->state.r.id = id;
   return {
     [=](write_rep& m) {
       self->state.writes.run([=, m = std::move(m)]() mutable {
@@ -60,17 +37,20 @@ caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor
       auto done = st.writes.finish(err);
       if (!err && !p.outcome->value().empty())
         st.r.last_seq = p.outcome->value().back().seq;
-      self->send(registry, rep_changed{std::make_shared<const reps::rep>(st.r), err != nullptr});
+      auto now = std::make_shared<const reps::rep>(st.r);
+      if (!err) // published before the answer: a client's next read sees it
+        h.view->write([&](company_data& d) { d.roster.put(*now); });
+      self->send(registry, rep_changed{std::move(now), err != nullptr});
       done.after(err);
       st.writes.drain();
       if (st.writes.idle()) {
         if (st.passivating) {
-          self->send(registry, ticket_stopped{st.r.id});
+          self->send(registry, entity_stopped{st.r.id});
           return self->quit();
         }
         if (!st.idle_sent) {
           st.idle_sent = true;
-          self->send(registry, ticket_idle{st.r.id});
+          self->send(registry, entity_idle{st.r.id});
         }
       }
     },
@@ -78,7 +58,7 @@ caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor
       auto& st = self->state;
       st.passivating = true;
       if (st.writes.idle()) {
-        self->send(registry, ticket_stopped{st.r.id});
+        self->send(registry, entity_stopped{st.r.id});
         self->quit();
       }
     },

@@ -9,8 +9,9 @@
 // spawned on demand from the registry's copy and passivated once nothing is in flight.
 #include <caf/all.hpp>
 
+#include "actors/company_view.hpp"
 #include "actors/env.hpp"
-#include "actors/protocol.hpp"
+#include "actors/rep_protocol.hpp"
 #include "actors/write_tracker.hpp"
 
 namespace crm::actors {
@@ -25,7 +26,8 @@ struct rep_state {
 
 /// `known`: the rep as last written, when the registry knows it exactly (no write in flight);
 /// null: load it from the log (a new rep loads as nothing).
-caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, caf::actor registry, std::string id,
+/// `known`: the rep as the roster has it (an empty rep with its id for a new one).
+caf::behavior rep_actor(caf::stateful_actor<rep_state>* self, env* e, company_handles h, std::string id,
                         std::shared_ptr<const reps::rep> known);
 
 } // namespace crm::actors

@@ -9,6 +9,7 @@
 #include "actors/company_actor.hpp"
 #include "actors/ticket_actor.hpp"
 #include "actors/timer_service.hpp"
+#include "storage/store.hpp"
 #include "domain/replay.hpp"
 
 namespace crm::actors {
@@ -106,10 +107,10 @@ result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm:
   auto* envp = &rt->env_;
   auto* sys = rt->system_.get();
   rt->dir_ = std::make_unique<directory>([envp, sys](const std::string& company) {
-    return sys->spawn(company_actor, envp, company, std::shared_ptr<company_seed>{});
+    auto view = std::make_shared<company_view>();
+    return directory::entry{sys->spawn(company_actor, envp, company, view, std::shared_ptr<ndr::link_index>{}), view};
   });
   e.dir = rt->dir_.get();
-  rt->no_company_ = sys->spawn(company_actor, envp, std::string(), std::shared_ptr<company_seed>{});
   rt->keys_ = std::make_unique<key_registry>(*rt->journal_, clk);
   rt->idem_ = std::make_unique<idempotency_store>(*rt->journal_, clk);
   e.timers = sys->spawn(timer_service, envp);
@@ -117,6 +118,8 @@ result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm:
   e.audit = rt->audit_;
   rt->performance_ = sys->spawn<caf::detached>(performance_keeper, rt->store_.get());
   e.performance = rt->performance_;
+  rt->loader_ = sys->spawn<caf::detached>(ticket_loader, rt->store_.get());
+  e.loader = rt->loader_;
   if (auto r = rt->recover(); !r)
     return r.take_error();
   return rt;
@@ -217,52 +220,49 @@ result<bool> runtime::recover() {
     }
   }
 
-  std::unordered_map<std::string, std::shared_ptr<company_seed>> seeds;
-  auto seed_of = [&](const std::string& company) -> company_seed& {
-    auto& s = seeds[company];
-    if (!s)
-      s = std::make_shared<company_seed>();
-    return *s;
+  struct seed {
+    company_data data;
+    std::shared_ptr<ndr::link_index> ndr = std::make_shared<ndr::link_index>();
   };
+  std::unordered_map<std::string, seed> seeds;
   for (auto& [id, t] : tix) {
     if (t.id.empty())
       continue;
-    auto& s = seed_of(t.company_id);
-    if (!t.shipment_id.empty())
-      s.shipments[t.shipment_id].push_back(t.id);
-    s.index.put(std::move(t));
+    auto& s = seeds[t.company_id];
+    s.data.shipments.add(t.shipment_id, t.id);
+    s.data.tickets.put(std::move(t));
   }
   for (auto& [id, c] : rs.calls) {
     if (c.id.empty())
       continue;
-    auto& s = seed_of(c.company_id);
-    if (!c.shipment_id.empty())
-      s.shipments[c.shipment_id].push_back(c.id);
-    s.calls.emplace(id, std::move(c));
+    auto& s = seeds[c.company_id];
+    s.data.shipments.add(c.shipment_id, c.id);
+    s.data.calls.put(std::move(c));
   }
   stats_.calls = rs.calls.size();
   rs.calls.clear();
   for (auto& [id, r] : rs.reps) {
     if (r.id.empty())
       continue;
-    seed_of(r.company_id).roster.put(std::move(r));
+    seeds[r.company_id].data.roster.put(std::move(r));
   }
   for (auto& [company, on] : rs.assign_tickets)
-    seed_of(company).assign_tickets = on;
+    seeds[company].data.assign_tickets = on;
   stats_.reps = rs.reps.size();
   rs.reps.clear();
   stats_.tickets = tix.size();
   tix.clear();
   for (auto& [company, m] : ndrs) {
-    auto& s = seed_of(company);
+    auto& s = seeds[company];
     for (auto& [ndr_id, ids] : m) {
-      if (!ids.shipment.empty())
-        s.shipments[ids.shipment].push_back(ndr_id);
-      s.ndr.emplace(ndr_id, ndr_link{std::move(ids.ticket), std::move(ids.call)});
+      s.data.shipments.add(ids.shipment, ndr_id);
+      s.ndr->put(ndr_id, ndr::link{std::move(ids.ticket), std::move(ids.call)});
     }
   }
-  for (auto& [company, seed] : seeds)
-    dir_->adopt(company, system_->spawn(company_actor, &env_, company, seed));
+  for (auto& [company, s] : seeds) {
+    auto view = std::make_shared<company_view>(std::move(s.data));
+    dir_->adopt(company, directory::entry{system_->spawn(company_actor, &env_, company, view, s.ndr), view});
+  }
   stats_.companies = seeds.size();
   for (auto& k : arm)
     caf::anon_send(env_.timers, arm_timer{std::move(k)});
@@ -288,8 +288,8 @@ void runtime::shutdown() {
     caf::anon_send_exit(env_.timers, caf::exit_reason::user_shutdown);
   if (audit_)
     caf::anon_send_exit(audit_, caf::exit_reason::user_shutdown);
-  if (no_company_)
-    caf::anon_send_exit(no_company_, caf::exit_reason::user_shutdown);
+  if (loader_)
+    caf::anon_send_exit(loader_, caf::exit_reason::user_shutdown);
   if (performance_)
     caf::anon_send_exit(performance_, caf::exit_reason::user_shutdown);
   system_->await_all_actors_done();
@@ -298,7 +298,8 @@ void runtime::shutdown() {
   env_.timers = nullptr;
   env_.audit = nullptr;
   audit_ = nullptr;
-  no_company_ = nullptr;
+  loader_ = nullptr;
+  env_.loader = nullptr;
   performance_ = nullptr;
   env_.performance = nullptr;
 }

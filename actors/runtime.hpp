@@ -12,7 +12,12 @@
 #include "actors/env.hpp"
 #include "actors/idempotency.hpp"
 #include "actors/key_registry.hpp"
-#include "actors/protocol.hpp"
+#include "actors/audit_protocol.hpp"
+#include "actors/call_protocol.hpp"
+#include "actors/company_view.hpp"
+#include "actors/dispatch_protocol.hpp"
+#include "actors/rep_protocol.hpp"
+#include "actors/ticket_protocol.hpp"
 #include "domain/histogram.hpp"
 
 namespace crm::actors {
@@ -50,20 +55,24 @@ public:
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
 
-  /// The registry of a company (spawned on first use).
-  caf::actor company(const std::string& id) { return dir_->get(id); }
-  /// For reads: the company's registry, or for a company that has none (never written to)
-  /// one shared registry of no data, so that reads naming any number of unknown companies
-  /// cost nothing. Never send it a write.
-  caf::actor company_reader(const std::string& id) {
-    if (auto a = dir_->find(id))
-      return *a;
+  /// The registry of a company (spawned on first use), for writes and the reads that need an
+  /// entity's actor.
+  caf::actor company(const std::string& id) { return dir_->get(id).registry; }
+  /// The read model of a company, read on the caller's thread; for a company that has none
+  /// (never written to) one shared empty model, so that reads naming any number of unknown
+  /// companies cost nothing.
+  std::shared_ptr<const company_view> view(const std::string& id) const {
+    if (auto e = dir_->find(id))
+      return e->view;
     return no_company_;
   }
+  /// Whether the company has a registry (reads of a company without one need no actor).
+  bool has_company(const std::string& id) const { return dir_->find(id).has_value(); }
   caf::actor audit() const { return audit_; }
   /// Companies with a registry actor (for /metrics).
   std::size_t companies() const { return dir_->size(); }
   caf::actor timers() const { return env_.timers; }
+  caf::actor performance() const { return performance_; }
   key_registry& keys() { return *keys_; }
   idempotency_store& idempotency() { return *idem_; }
   caf::actor_system& system() { return *system_; }
@@ -96,7 +105,8 @@ private:
   std::unique_ptr<idempotency_store> idem_;
   env env_;
   caf::actor audit_;
-  caf::actor no_company_; // answers reads of companies without data
+  std::shared_ptr<const company_view> no_company_ = std::make_shared<company_view>(); // reads of companies without data
+  caf::actor loader_;
   caf::actor performance_; // reps' performance ledgers
   batch_histogram batches_{{1, 2, 4, 16, 64, 256, 1024, 4096}};
   recovery_stats stats_;

@@ -1,5 +1,7 @@
 #include "actors/ticket_actor.hpp"
 
+#include "storage/store.hpp"
+
 namespace crm::actors {
 
 result<std::optional<tickets::ticket>> load_ticket(const storage::store& db, const std::string& id) {
@@ -91,31 +93,57 @@ void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::functio
   e->journal->submit(std::move(sub));
 }
 
-void stop(self_ptr self, caf::actor registry) {
-  self->send(registry, ticket_stopped{self->state.t.id});
+void stop(self_ptr self, const caf::actor& registry) {
+  self->send(registry, entity_stopped{self->state.t.id});
   self->quit();
+}
+
+/// Once nothing is in flight: stop when asked to, or ask to be passivated once closed.
+void settle(self_ptr self, const caf::actor& registry) {
+  auto& st = self->state;
+  if (!st.writes.idle())
+    return;
+  if (st.passivating)
+    return stop(self, registry);
+  if (st.t.st == tickets::status::closed && !st.idle_sent) {
+    st.idle_sent = true;
+    self->send(registry, entity_idle{st.t.id});
+  }
+}
+
+/// The written state for the read model: a copy without the notes (which it does not keep).
+tickets::ticket published(tickets::ticket& t) {
+  auto notes = std::move(t.notes);
+  tickets::ticket copy = t;
+  t.notes = std::move(notes);
+  return copy;
 }
 
 } // namespace
 
-caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, caf::actor registry,
-                           std::string id) {
+caf::behavior ticket_loader(caf::event_based_actor* self, const storage::store* db) {
+  return {
+    [=](load_ticket_request& r) {
+      auto t = std::make_shared<result<std::optional<tickets::ticket>>>(load_ticket(*db, r.id));
+      self->send(r.to, ticket_loaded{std::move(t)});
+    },
+  };
+}
+
+caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, company_handles h, std::string id,
+                           std::shared_ptr<const tickets::ticket> known) {
   e->resident_tickets++;
   self->attach_functor([e] { e->resident_tickets--; });
   auto& st = self->state;
-  auto loaded = load_ticket(*e->db, id);
-  if (!loaded) {
-    // Unreadable: stop at once; what was sent meanwhile is dropped (answered 503), and the
-    // next message loads again.
-    st.t.id = id;
-    stop(self, registry);
-    return {};
-  }
-  if (auto& t = loaded.value()) {
-    st.t = std::move(*t);
+  auto registry = h.registry;
+  st.t.id = id;
+  if (known) {
+    st.t = *known;
     st.exists = true;
   } else {
-    st.t.id = id;
+    // Loaded off the scheduler; what comes meanwhile waits as it waits for a write.
+    st.writes.begin([] {}, [](const error*) {});
+    self->send(e->loader, load_ticket_request{id, caf::actor_cast<caf::actor>(self)});
   }
   auto answer = [self](reply<tickets::ticket> done) {
     return [self, done = std::move(done)](const error* err) {
@@ -169,34 +197,46 @@ caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, caf:
           commit(self, e, std::move(drafts), [](const error*) {});
       });
     },
+    [=](ticket_loaded& l) {
+      auto& st = self->state;
+      if (!l.t->ok()) // unreadable: stop; what waited is dropped (answered 503), the next message loads again
+        return stop(self, registry);
+      if (auto& t = l.t->value()) {
+        st.t = std::move(*t);
+        st.exists = true;
+      }
+      st.writes.finish(nullptr);
+      st.writes.drain();
+      settle(self, registry);
+    },
     [=](persisted& p) {
       auto& st = self->state;
       const error* err = p.outcome->ok() ? nullptr : &p.outcome->err();
       auto done = st.writes.finish(err);
+      std::optional<ticket_changed> changed;
       if (!err) {
         for (auto& k : done.arm)
           self->send(e->timers, arm_timer{std::move(k)});
         if (!p.outcome->value().empty())
           st.t.last_seq = p.outcome->value().back().seq;
-        // Before the answer: a client's next read sees the index updated.
-        self->send(registry, ticket_changed{std::make_shared<const tickets::ticket>(st.t)});
+        // Published before the answer: a client's next read sees it.
+        auto copy = published(st.t);
+        changed = h.view->write([&](company_data& d) {
+          auto before = d.tickets.find(copy.id);
+          d.tickets.put(std::move(copy));
+          return ticket_changed{std::move(before), d.tickets.find(st.t.id)};
+        });
       }
       done.after(err);
+      if (changed)
+        self->send(h.dispatcher, std::move(*changed));
       st.writes.drain();
-      if (st.writes.idle()) {
-        if (st.passivating)
-          return stop(self, registry);
-        if (st.t.st == tickets::status::closed && !st.idle_sent) {
-          st.idle_sent = true;
-          self->send(registry, ticket_idle{st.t.id});
-        }
-      }
+      settle(self, registry);
     },
     [=](passivate_atom) {
       auto& st = self->state;
       st.passivating = true;
-      if (st.writes.idle())
-        stop(self, registry);
+      settle(self, registry);
     },
   };
 }

@@ -3,15 +3,18 @@
 // decide functions, journals the events with their timer and snapshot rows, and answers only
 // after the write. Reads that arrive while a write is in flight wait for it.
 //
-// Spawned by its company registry on the first message for a ticket (the registry creates
-// tickets itself), loading it from its snapshot and the events after it. Exactly one is alive
-// per ticket: the registry guarantees it.
+// Spawned by its company's entity host on the first message for a ticket (the registry creates
+// tickets itself), from the read model's copy when the ticket has no notes, else loaded from its
+// snapshot and the events after it by the loader, off the scheduler (commands wait meanwhile).
+// Once a change is written it is published to the read model, then answered, then told to the
+// dispatcher. Exactly one is alive per ticket: the host guarantees it.
 #include <caf/all.hpp>
 
 #include <optional>
 
+#include "actors/company_view.hpp"
 #include "actors/env.hpp"
-#include "actors/protocol.hpp"
+#include "actors/ticket_protocol.hpp"
 #include "actors/write_tracker.hpp"
 
 namespace crm::actors {
@@ -34,8 +37,12 @@ std::vector<storage::write_op> ticket_rows(const tickets::ticket* before,
                                            std::size_t snapshot_every,
                                            std::optional<storage::timer_key>& arm);
 
-caf::behavior ticket_actor(caf::stateful_actor<struct ticket_state>* self, env* e,
-                           caf::actor registry, std::string id);
+/// `known`: the ticket as the read model has it (it has no notes), or null to load it.
+caf::behavior ticket_actor(caf::stateful_actor<struct ticket_state>* self, env* e, company_handles h,
+                           std::string id, std::shared_ptr<const tickets::ticket> known);
+
+/// Reads tickets from the store for ticket actors, on a thread of its own (load_ticket_request).
+caf::behavior ticket_loader(caf::event_based_actor* self, const storage::store* db);
 
 struct ticket_state {
   tickets::ticket t;

@@ -17,7 +17,7 @@ std::size_t fire_due(caf::stateful_actor<timer_state>* self, env* e) {
     if (k.due > now)
       break;
     armed.erase(armed.begin());
-    auto registry = e->dir->get(k.company);
+    auto registry = e->dir->get(k.company).registry;
     self->send(registry, timer_due{std::move(k)});
     ++fired;
   }

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "actors/env.hpp"
-#include "actors/protocol.hpp"
+#include "actors/messages.hpp"
 
 namespace crm::actors {
 

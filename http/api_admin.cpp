@@ -84,13 +84,9 @@ void add_admin_routes(router& r) {
     if (rep.empty())
       return create();
     // The rep must be one of the company's (CONTRACT section 2): 422 otherwise.
-    caf::anon_send(rt.company_reader(company),
-                   get_rep{rep, false, [create, rep, reply](result<rep_view> v) {
-                             if (!v)
-                               return reply(error{errc::invalid, "the API key is not valid",
-                                                  {{"repId", "names no rep of the company"}}});
-                             create();
-                           }});
+    if (!rt.view(company)->read([&](const company_data& d) { return d.roster.find(rep) != nullptr; }))
+      return reply(error{errc::invalid, "the API key is not valid", {{"repId", "names no rep of the company"}}});
+    create();
   });
   r.answers_from_events([](const std::vector<event>& evs) {
     auto k = key_of(evs.front());

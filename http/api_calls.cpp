@@ -60,32 +60,30 @@ void add_call_routes(router& r) {
     auto lq = read_list_query(ctx);
     if (!lq)
       return reply(lq.err());
-    caf::anon_send(rt.company_reader(ctx.who.company),
-                   list_calls{std::move(lq.value()), [reply](result<call_page> p) {
-                                if (!p)
-                                  return reply(p.err());
-                                reply(json_later(200, [p = std::move(p.value())] {
-                                  return json::object([&](json::writer& w) {
-                                    w.Key("callLogs");
-                                    w.StartArray();
-                                    for (auto& c : p.items)
-                                      calls::write_json(w, c);
-                                    w.EndArray();
-                                    write_page_fields(w, p.total, p.page, p.limit);
-                                  });
-                                }));
-                              }});
+    auto p = rt.view(ctx.who.company)->read([&](const company_data& d) { return d.calls.list(*lq); });
+    reply(json_later(200, [p = std::move(p)] {
+      return json::object([&](json::writer& w) {
+        w.Key("callLogs");
+        w.StartArray();
+        for (auto& c : p.items)
+          calls::write_json(w, c);
+        w.EndArray();
+        write_page_fields(w, p.total, p.page, p.limit);
+      });
+    }));
   });
 
   r.add("GET", base + "/:id", all_roles, [&rt](context& ctx, responder reply) {
     if (auto err = ctx.query.finish())
       return reply(*err);
-    caf::anon_send(rt.company_reader(ctx.who.company),
-                   get_call{ctx.params[0], [reply](result<calls::call_log> c) {
-                              if (!c)
-                                return reply(c.err());
-                              reply(json_later(200, [c = std::move(c.value())] { return calls::to_json(c); }));
-                            }});
+    auto& id = ctx.params[0];
+    auto c = rt.view(ctx.who.company)->read([&](const company_data& d) -> std::optional<calls::call_log> {
+      auto* c = d.calls.find(id);
+      return c ? std::optional<calls::call_log>(*c) : std::nullopt;
+    });
+    if (!c)
+      return reply(error{errc::not_found, "no call log " + id});
+    reply(json_later(200, [c = std::move(*c)] { return calls::to_json(c); }));
   });
 
   r.add("PUT", base + "/:id", writers, [&rt](context& ctx, responder reply) {
@@ -147,20 +145,31 @@ void add_call_routes(router& r) {
   r.add("GET", "/api/v1/shipments/:shipmentId/timeline", all_roles, [&rt](context& ctx, responder reply) {
     if (auto err = ctx.query.finish())
       return reply(*err);
-    caf::anon_send(rt.company_reader(ctx.who.company),
-                   shipment_timeline{ctx.params[0], [reply](result<std::vector<event>> evs) {
-                                       if (!evs)
-                                         return reply(evs.err());
-                                       reply(json_later(200, [evs = std::move(evs.value())] {
-                                         return json::object([&](json::writer& w) {
-                                           w.Key("events");
-                                           w.StartArray();
-                                           for (auto& ev : evs)
-                                             json::raw(w, event_to_json(ev));
-                                           w.EndArray();
-                                         });
-                                       }));
-                                     }});
+    auto render = [](std::vector<event> evs) {
+      return json_later(200, [evs = std::move(evs)] {
+        return json::object([&](json::writer& w) {
+          w.Key("events");
+          w.StartArray();
+          for (auto& ev : evs)
+            json::raw(w, event_to_json(ev));
+          w.EndArray();
+        });
+      });
+    };
+    // The shipment's entities from the read model; their events from the audit reader, which
+    // reads the log on a thread of its own.
+    auto entities = rt.view(ctx.who.company)->read([&](const company_data& d) {
+      auto* ids = d.shipments.find(ctx.params[0]);
+      return ids ? *ids : std::vector<std::string>{};
+    });
+    if (entities.empty())
+      return reply(render({}));
+    caf::anon_send(rt.audit(), timeline_query{ctx.who.company, std::move(entities),
+                                              [reply, render](result<std::vector<event>> evs) {
+                                                if (!evs)
+                                                  return reply(evs.err());
+                                                reply(render(std::move(evs.value())));
+                                              }});
   });
 }
 

@@ -123,21 +123,17 @@ void add_rep_routes(router& r) {
     auto lq = read_list_query(ctx);
     if (!lq)
       return reply(lq.err());
-    caf::anon_send(rt.company_reader(ctx.who.company),
-                   list_reps{std::move(lq.value()), [reply](result<reps::list_page> p) {
-                               if (!p)
-                                 return reply(p.err());
-                               reply(json_later(200, [p = std::move(p.value())] {
-                                 return json::object([&](json::writer& w) {
-                                   w.Key("reps");
-                                   w.StartArray();
-                                   for (auto& x : p.reps)
-                                     reps::write_json(w, x);
-                                   w.EndArray();
-                                   write_page_fields(w, p.total, p.page, p.limit);
-                                 });
-                               }));
-                             }});
+    auto p = rt.view(ctx.who.company)->read([&](const company_data& d) { return reps::list(d.roster, *lq); });
+    reply(json_later(200, [p = std::move(p)] {
+      return json::object([&](json::writer& w) {
+        w.Key("reps");
+        w.StartArray();
+        for (auto& x : p.reps)
+          reps::write_json(w, x);
+        w.EndArray();
+        write_page_fields(w, p.total, p.page, p.limit);
+      });
+    }));
   });
 
   r.add("GET", base + "/:id", all_roles, [&rt](context& ctx, responder reply) {
@@ -148,17 +144,22 @@ void add_rep_routes(router& r) {
       return reply(error{errc::malformed, "reveal takes only bankDetails", {{"reveal", "must be bankDetails"}}});
     if (reveal && !(role_bit(ctx.who.r) & admins))
       return reply(forbidden("only admin and platform keys may reveal bank details"));
-    caf::anon_send(rt.company_reader(ctx.who.company),
-                   get_rep{ctx.params[0], reveal.has_value(), [reply](result<rep_view> v) {
-                             if (!v)
-                               return reply(v.err());
-                             reply(json_later(200, [v = std::move(v.value())]() mutable {
-                               auto body = reps::to_json(v.r, v.revealed ? &*v.revealed : nullptr);
-                               if (v.revealed)
-                                 std::fill(v.revealed->begin(), v.revealed->end(), '\0');
-                               return body;
-                             }));
-                           }});
+    auto& id = ctx.params[0];
+    auto r = rt.view(ctx.who.company)->read([&](const company_data& d) -> std::optional<reps::rep> {
+      auto* r = d.roster.find(id);
+      return r ? std::optional<reps::rep>(*r) : std::nullopt;
+    });
+    if (!r)
+      return reply(error{errc::not_found, "no sales rep " + id});
+    auto v = answer_rep(std::move(*r), reveal.has_value(), *rt.environment().cipher);
+    if (!v)
+      return reply(v.err());
+    reply(json_later(200, [v = std::move(v.value())]() mutable {
+      auto body = reps::to_json(v.r, v.revealed ? &*v.revealed : nullptr);
+      if (v.revealed)
+        std::fill(v.revealed->begin(), v.revealed->end(), '\0');
+      return body;
+    }));
   });
 
   r.add("PUT", base + "/:id", managers | role_bit(role::agent), [&rt](context& ctx, responder reply) {
@@ -222,12 +223,8 @@ void add_rep_routes(router& r) {
   r.add("GET", "/api/v1/crm/dispatcher/settings", all_roles, [&rt, settings_body](context& ctx, responder reply) {
     if (auto err = ctx.query.finish())
       return reply(*err);
-    caf::anon_send(rt.company_reader(ctx.who.company),
-                   dispatch_settings{std::nullopt, ctx.origin(), [reply, settings_body](result<bool> on) {
-                                       if (!on)
-                                         return reply(on.err());
-                                       reply(json_response(200, settings_body(*on)));
-                                     }});
+    bool on = rt.view(ctx.who.company)->read([](const company_data& d) { return d.assign_tickets; });
+    reply(json_response(200, settings_body(on)));
   });
   r.add("PUT", "/api/v1/crm/dispatcher/settings", managers, [&rt, settings_body](context& ctx, responder reply) {
     if (auto err = ctx.query.finish())
@@ -248,12 +245,15 @@ void add_rep_routes(router& r) {
   });
 
   r.add("GET", base + "/:id/performance", all_roles, [&rt](context& ctx, responder reply) {
-    rep_performance m;
+    performance_query m;
     if (auto err = parse_range(ctx.query, m.from, m.to))
       return reply(*err);
     if (auto err = ctx.query.finish())
       return reply(*err);
-    m.id = ctx.params[0];
+    m.company = ctx.who.company;
+    m.rep_id = ctx.params[0];
+    if (!rt.view(ctx.who.company)->read([&](const company_data& d) { return d.roster.find(m.rep_id) != nullptr; }))
+      return reply(error{errc::not_found, "no sales rep " + m.rep_id});
     m.done = [reply](result<reps::performance> p) {
       if (!p)
         return reply(p.err());
@@ -262,7 +262,7 @@ void add_rep_routes(router& r) {
       reps::write_json(w, *p);
       reply(json_response(200, std::string(sb.GetString(), sb.GetSize())));
     };
-    caf::anon_send(rt.company_reader(ctx.who.company), std::move(m));
+    caf::anon_send(rt.performance(), std::move(m)); // reads the log: on a thread of its own
   });
 }
 

@@ -121,28 +121,31 @@ void add_ticket_routes(router& r) {
     if (!lq)
       return reply(lq.err());
     int page = lq->page, limit = lq->limit;
-    caf::anon_send(rt.company_reader(ctx.who.company),
-                   list_tickets{std::move(lq.value()), [reply, page, limit](result<tickets::list_page> p) {
-                                  if (!p)
-                                    return reply(p.err());
-                                  reply(json_later(200, [p = std::move(p.value()), page, limit] {
-                                    return json::object([&](json::writer& w) {
-                                      w.Key("tickets");
-                                      w.StartArray();
-                                      for (auto& t : p.items)
-                                        tickets::write_json(w, *t, false);
-                                      w.EndArray();
-                                      write_page_fields(w, p.total, page, limit);
-                                    });
-                                  }));
-                                }});
+    auto p = rt.view(ctx.who.company)->read([&](const company_data& d) { return d.tickets.list(*lq); });
+    reply(json_later(200, [p = std::move(p), page, limit] {
+      return json::object([&](json::writer& w) {
+        w.Key("tickets");
+        w.StartArray();
+        for (auto& t : p.items)
+          tickets::write_json(w, *t, false);
+        w.EndArray();
+        write_page_fields(w, p.total, page, limit);
+      });
+    }));
   });
 
   r.add("GET", base + "/:ticketId", all_roles, [&rt](context& ctx, responder reply) {
     if (auto err = ctx.query.finish())
       return reply(*err);
-    caf::anon_send(rt.company_reader(ctx.who.company),
-                   get_ticket{ctx.params[0], [reply](result<tickets::ticket> t) {
+    auto& id = ctx.params[0];
+    auto t = rt.view(ctx.who.company)->read([&](const company_data& d) { return d.tickets.find(id); });
+    if (!t)
+      return reply(error{errc::not_found, "no ticket " + id});
+    if (t->note_count == 0) // whole in the read model
+      return reply(json_later(200, [t = std::move(t)] { return tickets::to_json(*t, true); }));
+    // Its notes are with its actor.
+    caf::anon_send(rt.company(ctx.who.company),
+                   get_ticket{id, [reply](result<tickets::ticket> t) {
                                 if (!t)
                                   return reply(t.err());
                                 reply(json_later(200, [t = std::move(t.value())] { return tickets::to_json(t, true); }));
@@ -208,12 +211,8 @@ void add_ticket_routes(router& r) {
       return reply(*err);
     if (auto err = ctx.query.finish())
       return reply(*err);
-    caf::anon_send(rt.company_reader(ctx.who.company),
-                   ticket_metrics{mq, [reply](result<tickets::metrics> m) {
-                                    if (!m)
-                                      return reply(m.err());
-                                    reply(json_response(200, tickets::to_json(*m)));
-                                  }});
+    auto m = rt.view(ctx.who.company)->read([&](const company_data& d) { return d.tickets.compute(mq); });
+    reply(json_response(200, tickets::to_json(m)));
   });
 
   r.add("POST", "/api/v1/ndr/events", admins, [&rt](context& ctx, responder reply) {

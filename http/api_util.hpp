@@ -5,7 +5,6 @@
 #include <optional>
 #include <string>
 
-#include "actors/protocol.hpp"
 #include "domain/json.hpp"
 #include "http/body_reader.hpp"
 #include "http/router.hpp"

@@ -94,6 +94,7 @@ public:
   void operator()(response r) const { state_->answer(std::move(r)); }
   void operator()(const error& e) const { state_->answer(error_response(e)); }
   std::weak_ptr<state> watch() const { return state_; }
+  bool answered() const { return state_->done.load(std::memory_order_acquire); }
 
 private:
   std::shared_ptr<state> state_;

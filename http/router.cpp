@@ -305,8 +305,11 @@ void router::handle(request req, responder::sink out) {
   }
   if (found->needs_auth && !ready_)
     return reply(error{errc::unavailable, "recovering; try again shortly"});
+  // The deadline is watched only for a request not answered by the time its handler returns
+  // (one that waits on an actor): reads from the read model answer at once.
+  std::optional<responder> watched;
   if (found->needs_auth && request_timeout_.count() > 0)
-    deadlines_.watch(reply, request_timeout_);
+    watched = reply;
   context ctx{std::move(req), std::move(params), query_params(std::move(target->query)), {},
               clk_.wall_now(), {}};
   if (found->needs_auth) {
@@ -371,6 +374,8 @@ void router::handle(request req, responder::sink out) {
     });
   }
   found->h(ctx, std::move(reply));
+  if (watched && !watched->answered())
+    deadlines_.watch(*watched, request_timeout_);
 }
 
 } // namespace crm::http

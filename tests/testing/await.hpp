@@ -7,7 +7,7 @@
 #include <memory>
 #include <thread>
 
-#include "actors/protocol.hpp"
+#include "actors/messages.hpp"
 #include "actors/runtime.hpp"
 
 namespace crm::testing {
