@@ -118,14 +118,18 @@ void propose(self_ptr self, const caf::actor& registry, company_view& view, std:
     self->send(registry, dispatch_assign{std::move(ok)});
 }
 
-/// What a ticket's change means for the board (capacity, its queue).
-void ticket_moved(self_ptr self, const tickets::ticket* before, const tickets::ticket& after) {
+/// What a ticket's change means for the board (capacity, its queue). True when it may let the
+/// board assign something (a rep freed, work queued).
+bool ticket_moved(self_ptr self, const tickets::ticket* before, const tickets::ticket& after) {
   auto& st = self->state;
   bool was = before && ticket_open_for_rep(*before);
   bool is = ticket_open_for_rep(after);
   bool moved = was && is && before->assigned_to != after.assigned_to;
-  if (was && (!is || moved))
+  bool more = false;
+  if (was && (!is || moved)) {
     st.board.release(before->assigned_to);
+    more = true;
+  }
   if (is && (!was || moved)) {
     auto offer = st.ticket_offers.find(after.id);
     if (offer != st.ticket_offers.end() && offer->second == after.assigned_to)
@@ -134,22 +138,31 @@ void ticket_moved(self_ptr self, const tickets::ticket* before, const tickets::t
       st.board.take(after.assigned_to);
   }
   if (!st.assign_tickets)
-    return;
-  if (ticket_waits(after) && !st.ticket_offers.count(after.id))
+    return more;
+  if (ticket_waits(after) && !st.ticket_offers.count(after.id)) {
     st.board.enqueue_skilled(after.id, static_cast<int>(after.cat));
-  else if (!ticket_waits(after))
+    more = true;
+  } else if (!ticket_waits(after)) {
     st.board.drop(after.id);
+  }
+  return more;
 }
 
-/// What a call's change means for the board.
-void call_moved(self_ptr self, const calls::call_log& before, const calls::call_log& after) {
+/// What a call's change means for the board. True when it may let the board assign something.
+bool call_moved(self_ptr self, const calls::call_log& before, const calls::call_log& after) {
   auto& b = self->state.board;
-  if (before.open_for_rep() && (!after.open_for_rep() || after.assigned_to != before.assigned_to))
+  bool more = false;
+  if (before.open_for_rep() && (!after.open_for_rep() || after.assigned_to != before.assigned_to)) {
     b.release(before.assigned_to);
-  if (!before.assignable() && after.assignable())
+    more = true;
+  }
+  if (!before.assignable() && after.assignable()) {
     b.enqueue(after.id, after.territory);
-  else if (before.assignable() && !after.assignable() && after.assigned_to.empty())
+    more = true;
+  } else if (before.assignable() && !after.assignable() && after.assigned_to.empty()) {
     b.drop(after.id);
+  }
+  return more;
 }
 
 void change_settings(self_ptr self, env* e, const std::string& company, company_view& view, dispatch_settings& m) {
@@ -203,12 +216,12 @@ caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, env*
       drain_soon(self);
     },
     [=](ticket_changed& c) {
-      ticket_moved(self, c.before.get(), *c.after);
-      drain_soon(self);
+      if (ticket_moved(self, c.before.get(), *c.after))
+        drain_soon(self);
     },
     [=](call_changed& c) {
-      call_moved(self, c.before, *c.after);
-      drain_soon(self);
+      if (call_moved(self, c.before, *c.after))
+        drain_soon(self);
     },
     [=](call_assign_refused& r) {
       auto& st = self->state;

@@ -1,5 +1,7 @@
 #include "actors/idempotency.hpp"
 
+#include "storage/store.hpp"
+
 #include "domain/json.hpp"
 
 namespace crm::actors {

@@ -1,5 +1,7 @@
 #include "actors/key_registry.hpp"
 
+#include "storage/store.hpp"
+
 #include <openssl/rand.h>
 
 #include <mutex>

@@ -304,6 +304,8 @@ void runtime::shutdown() {
   env_.performance = nullptr;
 }
 
+runtime::runtime(const crm::clock& clk) : clk_(clk) {}
+
 runtime::~runtime() {
   shutdown();
 }

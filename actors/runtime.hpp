@@ -89,7 +89,7 @@ public:
   void shutdown();
 
 private:
-  runtime(const crm::clock& clk) : clk_(clk) {}
+  explicit runtime(const crm::clock& clk); // in runtime.cpp, where storage::store is complete
   result<bool> recover();
 
   const crm::clock& clk_;

@@ -228,7 +228,9 @@ caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, comp
         });
       }
       done.after(err);
-      if (changed)
+      // The dispatcher cares for who has it and whether it is done (not for notes, priority...).
+      if (changed && (!changed->before || changed->before->assigned_to != changed->after->assigned_to
+                      || changed->before->st != changed->after->st))
         self->send(h.dispatcher, std::move(*changed));
       st.writes.drain();
       settle(self, registry);

@@ -1,5 +1,7 @@
 #include "actors/timer_service.hpp"
 
+#include "storage/store.hpp"
+
 namespace crm::actors {
 
 namespace {

@@ -84,11 +84,22 @@ std::string encode_stored(std::string_view canonical, std::string_view prev_hash
   return out;
 }
 
+namespace {
+bool lower_hex(std::string_view s) {
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return false;
+  return true;
+}
+} // namespace
+
 std::optional<stored_parts> split_stored(std::string_view s) {
   if (s.size() < 129 || s[s.size() - 129] != '\n')
     return std::nullopt;
-  return stored_parts{s.substr(0, s.size() - 129), s.substr(s.size() - 128, 64),
-                      s.substr(s.size() - 64)};
+  stored_parts p{s.substr(0, s.size() - 129), s.substr(s.size() - 128, 64), s.substr(s.size() - 64)};
+  if (!lower_hex(p.prev_hash) || !lower_hex(p.hash)) // what the journal writes: SHA-256 in hex
+    return std::nullopt;
+  return p;
 }
 
 std::optional<event> decode_stored(std::string_view s) {
@@ -97,6 +108,18 @@ std::optional<event> decode_stored(std::string_view s) {
     return std::nullopt;
   simdjson::dom::element doc;
   if (tl_parser.parse(parts->canonical.data(), parts->canonical.size()).get(doc))
+    return std::nullopt;
+  // The fields the journal writes, in its order and no others: then the first ,"data": is the
+  // data key's (it cannot occur unescaped in the strings before it).
+  static constexpr std::string_view order[] = {"seq", "at", "companyId", "entity", "type", "actor", "data"};
+  simdjson::dom::object fields;
+  if (doc.get(fields))
+    return std::nullopt;
+  std::size_t k = 0;
+  for (auto field : fields)
+    if (k >= std::size(order) || field.key != order[k++])
+      return std::nullopt;
+  if (k != std::size(order))
     return std::nullopt;
   event e;
   std::string_view at, company, entity, type, actor;
@@ -115,11 +138,17 @@ std::optional<event> decode_stored(std::string_view s) {
   e.actor = actor;
   // The canonical form ends with ,"data":<object>} (our writer puts it last, and ,"data": cannot
   // occur inside a JSON string): take the stored bytes as they are, no re-serialization.
+  // The slice must be the data object exactly (nothing after its closing brace but the one of
+  // the event): checked by parsing it alone.
   auto pos = parts->canonical.find(",\"data\":");
-  if (pos != std::string_view::npos && data.is_object())
-    e.data = parts->canonical.substr(pos + 8, parts->canonical.size() - pos - 9);
-  else
-    e.data = json::to_string(data);
+  if (pos == std::string_view::npos || !data.is_object() || parts->canonical.back() != '}')
+    return std::nullopt;
+  auto slice = parts->canonical.substr(pos + 8, parts->canonical.size() - pos - 9);
+  thread_local simdjson::dom::parser tl_slice_parser;
+  simdjson::dom::element check;
+  if (tl_slice_parser.parse(slice.data(), slice.size()).get(check) || !check.is_object())
+    return std::nullopt;
+  e.data = slice;
   e.prev_hash = parts->prev_hash;
   e.hash = parts->hash;
   return e;

@@ -1,5 +1,7 @@
 #include "storage/journal.hpp"
 
+#include "storage/store.hpp"
+
 #include <pthread.h>
 
 #include <future>

@@ -21,9 +21,11 @@
 #include "domain/errc.hpp"
 #include "domain/event.hpp"
 #include "domain/idempotency.hpp"
-#include "storage/store.hpp"
+#include "storage/keys.hpp"
 
 namespace crm::storage {
+
+class store; // storage/store.hpp
 
 struct write_op {
   cf family = cf::meta;

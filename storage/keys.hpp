@@ -20,6 +20,9 @@
 
 namespace crm::storage {
 
+/// The column families: events, indexes (entity and company -> seqs), snapshots, timers, meta.
+enum class cf : std::uint8_t { events, indexes, snapshots, timers, meta };
+
 inline void put_be64(std::string& out, std::uint64_t v) {
   for (int i = 7; i >= 0; --i)
     out.push_back(static_cast<char>((v >> (i * 8)) & 0xff));

@@ -16,8 +16,6 @@
 
 namespace crm::storage {
 
-enum class cf : std::uint8_t { events, indexes, snapshots, timers, meta };
-
 enum class open_mode {
   read_write, // the server
   secondary,  // tools beside a live server: follows the primary's log, never writes

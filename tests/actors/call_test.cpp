@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/runtime.hpp"
+#include "storage/store.hpp"
 #include "testing/await.hpp"
 #include "testing/temp_dir.hpp"
 

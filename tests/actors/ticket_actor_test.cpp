@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/runtime.hpp"
+#include "storage/store.hpp"
 #include "actors/ticket_actor.hpp"
 #include "domain/replay.hpp"
 #include "testing/await.hpp"
