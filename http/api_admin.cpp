@@ -148,7 +148,9 @@ void add_admin_routes(router& r) {
       if (!r)
         return reply(r.err());
       reply(json_later(200, [page = std::move(r.value())] {
-        auto& [events, next] = page;
+        // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+        auto& events = page.first;
+        auto next = page.second;
         return json::object([&](json::writer& w) {
           w.Key("events");
           w.StartArray();

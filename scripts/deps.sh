@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build, the tests and the benches need, if any is missing.
+# Installs the Debian packages the build, the tests, the benches and the fuzz targets need, if
+# any is missing.
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libcaf-dev librocksdb-dev libboost1.81-dev libboost-url1.81-dev libsimdjson-dev
   libspdlog-dev libgtest-dev rapidjson-dev libcli11-dev libssl-dev libcurl4-openssl-dev libjemalloc-dev
   wrk curl python3
+  # scripts/fuzz.sh: clang, libFuzzer and the sanitizer runtimes (libclang-rt-14-dev), and
+  # llvm-symbolizer for the stacks (llvm-14).
+  clang-14 libclang-rt-14-dev llvm-14
 )
 missing=()
 for p in "${packages[@]}"; do
