@@ -12,6 +12,7 @@
 #include <future>
 
 #include "domain/text.hpp"
+#include "storage/store.hpp"
 
 namespace crm::fuzz {
 

@@ -1,5 +1,5 @@
 // The stored form of an event: the decoder of recovery, replay and the audit API takes only what
-// the journal writes (fuzz_event found it taking more: fuzz/crashes/).
+// the journal writes (fuzz_event found it taking more; its reproducers are seeds now: fuzz/corpus/fuzz_event/regress-decoder-*).
 #include <gtest/gtest.h>
 
 #include "domain/event.hpp"
