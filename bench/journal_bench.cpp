@@ -15,6 +15,7 @@
 #include "domain/call.hpp"
 #include "domain/ndr.hpp"
 #include "storage/journal.hpp"
+#include "storage/store.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"crm-bench-journal"};

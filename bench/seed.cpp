@@ -12,6 +12,7 @@
 #include "domain/json.hpp"
 #include "domain/ticket.hpp"
 #include "storage/journal.hpp"
+#include "storage/store.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"crm-bench-seed"};

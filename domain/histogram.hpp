@@ -37,6 +37,14 @@ public:
     out += name + "_count" + plain + " " + std::to_string(cumulative) + "\n";
   }
 
+  /// Observations so far.
+  std::uint64_t count() const {
+    std::uint64_t n = 0;
+    for (auto& c : counts_)
+      n += c.load(std::memory_order_relaxed);
+    return n;
+  }
+
 private:
   std::array<double, N> bounds_;
   std::array<std::atomic<std::uint64_t>, N + 1> counts_{};

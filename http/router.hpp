@@ -7,6 +7,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <vector>
@@ -99,9 +101,16 @@ public:
 
 private:
   using hist = histogram<10>;
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, std::uint64_t> counts_;
-  std::map<std::pair<std::string, int>, std::unique_ptr<hist>> latency_;
+  /// (route, status) ordered as views, so that a lookup copies no string.
+  struct key_less {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::pair<std::string_view, int>(a.first, a.second) < std::pair<std::string_view, int>(b.first, b.second);
+    }
+  };
+  mutable std::shared_mutex mu_; // exclusive only to add a (route, status)
+  std::map<std::pair<std::string, int>, std::unique_ptr<hist>, key_less> latency_;
 };
 
 class router {

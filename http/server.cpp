@@ -237,8 +237,10 @@ private:
     ++st_.in_flight;
     ++pending_;
     auto self = shared_from_this();
+    // dispatch: an answer made at once on this strand (a read from the read model) is queued
+    // for writing here and now, without a second trip through the io_context.
     st_.rt.handle(std::move(r), [self, s, version](response resp) {
-      net::post(self->stream_.get_executor(), [self, s, version, resp = std::move(resp)]() mutable {
+      net::dispatch(self->stream_.get_executor(), [self, s, version, resp = std::move(resp)]() mutable {
         bool keep = s->keep_alive && !self->st_.stopping;
         s->res = to_beast(std::move(resp), version, keep);
         s->bytes = s->res->body().size();
