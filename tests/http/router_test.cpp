@@ -75,8 +75,8 @@ TEST(deadlines, an_unanswered_request_gets_503_once_and_the_late_answer_is_dropp
   std::atomic<int> status{0};
   std::optional<responder> slow;
   slow.emplace([&](response r) {
+    status = r.status; // before the count the test waits on
     ++answers;
-    status = r.status;
   });
   keeper.watch(*slow, std::chrono::milliseconds(1));
   while (answers.load() == 0)
