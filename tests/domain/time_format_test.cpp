@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+
 #include "domain/time_format.hpp"
 
 namespace crm {
@@ -10,6 +13,29 @@ TEST(time_format, formats_utc_with_milliseconds) {
   auto t = parse_time("2026-11-24T10:00:00.123Z");
   ASSERT_TRUE(t);
   EXPECT_EQ(format_time(*t), "2026-11-24T10:00:00.123Z");
+}
+
+TEST(time_format, agrees_with_gmtime_across_leap_years_and_before_1970) {
+  auto reference = [](millis t) {
+    millis secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
+    auto tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(t - secs * 1000));
+    return std::string(buf);
+  };
+  std::uint64_t x = 88172645463325252ull; // xorshift: the same times on every run
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    // from 1900 to 2400, to the millisecond
+    millis t = -2'208'988'800'000LL + static_cast<millis>(x % 15'778'800'000'000ULL);
+    ASSERT_EQ(format_time(t), reference(t)) << t;
+  }
+  for (millis t : {0LL, -1LL, 951'782'400'000LL /* 2000-02-29 */, 4'107'542'399'999LL /* 2100-02-28 */,
+                   253'402'300'799'999LL /* 9999-12-31 */})
+    EXPECT_EQ(format_time(t), reference(t)) << t;
 }
 
 TEST(time_format, parses_offsets_dates_and_rejects_garbage) {
