@@ -198,8 +198,10 @@ private:
     stream_.expires_after(st_.opts.body_timeout);
     // 100 Continue only when nothing else is on the wire or waiting for it: an interim answer
     // may not overtake the answers of earlier requests. Otherwise the body is simply read (a
-    // client waits a moment for the 100, then sends it anyway).
-    if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue") && queue_.empty() && !writing_) {
+    // client waits a moment for the 100, then sends it anyway). Nor when the client has sent
+    // body bytes already (they are in the buffer): it did not wait, and a 100 would be noise.
+    if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue") && queue_.empty() && !writing_
+        && buffer_.size() == 0) {
       writing_ = true;
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
       return bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
