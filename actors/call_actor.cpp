@@ -1,22 +1,6 @@
 #include "actors/call_actor.hpp"
 
-#include "storage/store.hpp"
-
 namespace crm::actors {
-
-result<std::optional<calls::call_log>> load_call(const storage::store& db, const std::string& id) {
-  calls::call_log c;
-  bool found = false;
-  auto read = db.entity_events(id, 0, [&](const event& ev) {
-    calls::apply(c, ev);
-    found = found || ev.type == "call.created";
-  });
-  if (!read)
-    return read.take_error();
-  if (!found)
-    return std::optional<calls::call_log>{};
-  return std::optional<calls::call_log>(std::move(c));
-}
 
 storage::timer_key callback_timer(const calls::call_log& c) {
   return storage::timer_key{*c.scheduled_for, c.company_id, c.id, "callback"};

@@ -20,8 +20,6 @@
 namespace crm::actors {
 
 /// Loads a call from the log. nullopt if unknown.
-result<std::optional<calls::call_log>> load_call(const storage::store& db, const std::string& id);
-
 /// The timer row of a call's callback.
 storage::timer_key callback_timer(const calls::call_log& c);
 

@@ -66,8 +66,6 @@ public:
       return e->view;
     return no_company_;
   }
-  /// Whether the company has a registry (reads of a company without one need no actor).
-  bool has_company(const std::string& id) const { return dir_->find(id).has_value(); }
   caf::actor audit() const { return audit_; }
   /// Companies with a registry actor (for /metrics).
   std::size_t companies() const { return dir_->size(); }
