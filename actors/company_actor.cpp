@@ -1,4 +1,5 @@
-// The registry: assembles its seams (company_tickets.cpp, company_reps.cpp, company_calls.cpp)
+// The registry: assembles its seams (company_tickets.cpp, company_reps.cpp, company_calls.cpp,
+// company_leads.cpp, company_disputes.cpp)
 // around the entity host, and runs the lifecycle of the entity actors and the timers.
 #include "actors/company_actor.hpp"
 
@@ -14,16 +15,50 @@ company_handles handles(self_ptr self) {
 }
 
 void submit(self_ptr self, env* e, std::vector<event_draft> drafts, std::vector<storage::write_op> ops,
-            company_state::written_fn after) {
+            company_state::written_fn after, idempotency_claim_ptr idem) {
   auto& st = self->state;
   auto token = ++st.tokens;
   st.writes.emplace(token, std::move(after));
   auto me = caf::actor_cast<caf::actor>(self);
   storage::submission sub{std::move(drafts), std::move(ops), {}};
+  sub.idem = std::move(idem);
   sub.done = [me, token](result<std::vector<event>> r) {
     caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
   };
   e->journal->submit(std::move(sub));
+}
+
+void write_record(self_ptr self, env* e, const std::string& id, std::vector<event_draft> drafts,
+                  const std::string& ticket, const char* field, idempotency_claim_ptr idem,
+                  std::function<void(const error*)> after) {
+  auto& st = self->state;
+  st.host->hold(id);
+  auto finish = [self, id, after = std::move(after)](const error* err) {
+    after(err);
+    self->state.host->release(id, err != nullptr); // what waited for a record never written: 503
+  };
+  if (ticket.empty())
+    return submit(self, e, std::move(drafts), {}, [finish](const result<std::vector<event>>& r) {
+      finish(r.ok() ? nullptr : &r.err());
+    }, std::move(idem));
+  // The ticket's actor writes the link and the record together; its answer comes back here as
+  // one of the registry's own writes, so that it runs on the registry.
+  auto token = ++st.tokens;
+  st.writes.emplace(token, [finish](const result<std::vector<event>>& r) { finish(r.ok() ? nullptr : &r.err()); });
+  auto me = caf::actor_cast<caf::actor>(self);
+  link_ticket m{ticket, field, id, "relatedSupportTicketId", std::move(drafts), std::move(idem),
+                [me, token](const error* err) {
+                  auto r = err ? result<std::vector<event>>(*err) : result<std::vector<event>>(std::vector<event>{});
+                  caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
+                }};
+  st.host->send(ticket, std::move(m));
+}
+
+bool known_ticket(self_ptr self, const std::string& id) {
+  if (id.compare(0, 4, "TKT-") != 0)
+    return false;
+  return self->state.host->live(id)
+         || self->state.view->read([&](const company_data& d) { return d.tickets.contains(id); });
 }
 
 bool eligible(const reps::rep& r) {
@@ -38,7 +73,8 @@ bool known(self_ptr self, const std::string& id) {
   if (self->state.host->live(id))
     return true;
   return self->state.view->read([&](const company_data& d) {
-    return d.tickets.contains(id) || d.calls.contains(id) || d.roster.find(id) != nullptr;
+    return d.tickets.contains(id) || d.calls.contains(id) || d.roster.find(id) != nullptr
+           || d.leads.contains(id) || d.disputes.contains(id);
   });
 }
 
@@ -50,6 +86,10 @@ caf::actor spawn_entity(self_ptr self, env* e, const std::string& id) {
     a = company::spawn_call(self, e, id);
   else if (id.compare(0, 4, "REP-") == 0)
     a = company::spawn_rep(self, e, id);
+  else if (id.compare(0, 5, "LEAD-") == 0)
+    a = company::spawn_lead(self, e, id);
+  else if (id.compare(0, 4, "DSP-") == 0)
+    a = company::spawn_dispute(self, e, id);
   else
     a = company::spawn_ticket(self, e, id);
   self->monitor(a);
@@ -112,7 +152,8 @@ caf::behavior company_actor(caf::stateful_actor<company_state>* self, env* e, st
     },
     [=](dispatch_settings& m) { self->send(self->state.dispatcher, std::move(m)); },
   };
-  return lifecycle.or_else(ticket_handlers(self, e)).or_else(rep_handlers(self, e)).or_else(call_handlers(self, e));
+  return lifecycle.or_else(ticket_handlers(self, e)).or_else(rep_handlers(self, e)).or_else(call_handlers(self, e))
+    .or_else(lead_handlers(self, e)).or_else(dispute_handlers(self, e));
 }
 
 } // namespace crm::actors

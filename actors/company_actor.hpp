@@ -12,6 +12,10 @@
 //   at a time: the rep's actor writes and publishes it, and the next rep command waits for it.
 // - Calls (company_calls.cpp): the dispatcher's proposals go to the calls' actors, or are
 //   written here for a call without one; a rep that goes away hands its work back.
+// - Leads (company_leads.cpp): duplicates among open leads, the rep the dispatcher picks, the
+//   link on a support ticket; each lead's own changes are its actor's (record_actor.hpp).
+// - Disputes (company_disputes.cpp): creation with the link on a ticket; each dispute's own
+//   changes are its actor's. The ticket's actor opens a dispute after --dispute-after itself.
 #include <caf/all.hpp>
 
 #include <deque>
@@ -23,6 +27,7 @@
 #include "actors/dispatch_protocol.hpp"
 #include "actors/entity_host.hpp"
 #include "actors/env.hpp"
+#include "actors/record_protocol.hpp"
 #include "actors/rep_protocol.hpp"
 #include "actors/ticket_protocol.hpp"
 
@@ -32,7 +37,7 @@ struct company_state {
   using written_fn = std::function<void(const result<std::vector<event>>&)>;
   struct creation {
     tickets::ticket t;
-    std::optional<storage::timer_key> arm;
+    std::vector<storage::timer_key> arm; // its SLA and dispute timers, armed once written
     reply<tickets::ticket> done;
     std::string placed_rep; // the rep the dispatcher gave the NDR event's call, written with it
   };
@@ -51,6 +56,16 @@ struct company_state {
     std::optional<reps::rep> before;
   };
 
+  /// A new lead on its way to be written (waiting for the dispatcher's rep, or written).
+  struct lead_creation {
+    leads::create_cmd cmd;
+    tickets::origin who;
+    std::string id;
+    std::string rep;               // its assignee: the body's, or the dispatcher's choice
+    std::vector<std::string> keys; // its duplicate keys, held in lead_keys meanwhile
+    reply<leads::lead> done;
+  };
+
   std::string company;
   std::shared_ptr<company_view> view;
   std::unique_ptr<entity_host> host;
@@ -60,6 +75,9 @@ struct company_state {
   std::unordered_map<std::string, placing> placings; // by call id
   std::optional<rep_write> rep_writing;
   std::deque<std::function<void()>> rep_waiting; // rep commands waiting for rep_writing
+  std::unordered_map<std::string, lead_creation> lead_placings; // by lead id
+  /// Duplicate keys of leads being written (not in the read model yet) -> the lead's id.
+  std::unordered_map<std::string, std::string> lead_keys;
   /// Writes of the registry's own in flight: journal token -> what to do once written (or failed).
   std::unordered_map<std::uint64_t, written_fn> writes;
   std::uint64_t tokens = 0;

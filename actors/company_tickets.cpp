@@ -8,14 +8,6 @@ namespace crm::actors::company {
 
 namespace {
 
-/// A ticket of this company (not a call or rep id that happens to be known here).
-bool known_ticket(self_ptr self, const std::string& id) {
-  if (id.compare(0, 4, "TKT-") != 0)
-    return false;
-  return self->state.host->live(id)
-         || self->state.view->read([&](const company_data& d) { return d.tickets.contains(id); });
-}
-
 template <class Msg>
 void forward(self_ptr self, Msg& m) {
   if (!known_ticket(self, m.id))
@@ -35,7 +27,14 @@ void start(self_ptr self, env* e, const tickets::create_cmd& cmd, const tickets:
   company_state::creation c;
   for (auto& d : drafts.value())
     tickets::apply(c.t, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
-  auto ops = ticket_rows(nullptr, c.t, drafts->size(), e->cfg.snapshot_every, c.arm);
+  std::optional<storage::timer_key> sla;
+  auto ops = ticket_rows(nullptr, c.t, drafts->size(), e->cfg.snapshot_every, sla);
+  if (sla)
+    c.arm.push_back(*sla);
+  if (e->cfg.dispute_after > 0) { // a dispute if still unresolved then (ticket_actor.cpp)
+    c.arm.push_back(dispute_timer(c.t, e->cfg.dispute_after));
+    ops.push_back({storage::cf::timers, false, storage::encode_timer(c.arm.back()), {}, false});
+  }
   for (auto& op : extra_ops)
     ops.push_back(std::move(op));
   auto events = std::move(drafts.value());
@@ -107,8 +106,8 @@ void created(self_ptr self, env* e, ticket_persisted& p) {
     if (gone) // the rep went offline while the call was written
       st.host->send(call->id, unassign_call{call->id, "rep unavailable"});
   }
-  if (made.arm)
-    self->send(e->timers, arm_timer{*made.arm});
+  for (auto& k : made.arm)
+    self->send(e->timers, arm_timer{k});
   made.done(*t);
   st.host->release(p.id);
 }

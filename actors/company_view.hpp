@@ -1,8 +1,8 @@
 #pragma once
 // A company's read model: what its reads are served from, on the thread that took the request
 // (no message to an actor, no thread hop). Holds what spans the company's entities, each as
-// last written: the ticket index (without notes), the calls, the roster, the shipments and the
-// dispatcher setting.
+// last written: the ticket index (without notes), the calls, the roster, the shipments, the leads,
+// the disputes and the dispatcher setting.
 //
 // Writers are the actors that apply written changes: an entity actor publishes its new state
 // here once its write is back and before it answers, so an answered write is visible to the
@@ -17,6 +17,8 @@
 #include <utility>
 
 #include "domain/call_index.hpp"
+#include "domain/dispute_index.hpp"
+#include "domain/lead_index.hpp"
 #include "domain/links.hpp"
 #include "domain/rep.hpp"
 #include "domain/ticket_index.hpp"
@@ -28,6 +30,8 @@ struct company_data {
   calls::call_index calls;
   reps::roster roster;
   shipment_index shipments;
+  leads::lead_index leads;
+  disputes::dispute_index disputes;
   bool assign_tickets = false; // the dispatcher assigns unassigned tickets by skill
 };
 

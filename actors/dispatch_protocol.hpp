@@ -50,6 +50,23 @@ struct dispatch_settings {
   tickets::origin who;
   reply<bool> done;
 };
+/// Registry -> dispatcher: a new lead of `territory` without an assignee: which rep gets it?
+/// The active rep of the territory with the fewest open leads (ties: the lowest id), counting
+/// the leads placed and not yet written; answered with lead_placed (`rep` empty: none).
+struct place_lead {
+  std::string id;
+  std::string territory;
+};
+struct lead_placed {
+  std::string id;
+  std::string rep;
+};
+/// Registry -> dispatcher: the placed lead is written and published (or was refused): it
+/// counts in the read model now, or not at all.
+struct lead_settled {
+  std::string id;
+};
+
 /// Dispatcher -> itself and tests: how many items wait; drain the board now.
 using queued_atom = caf::atom_constant<caf::atom("queued")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
@@ -63,3 +80,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_placed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_assign)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_offer_refused)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::dispatch_settings)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::place_lead)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::lead_placed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::lead_settled)

@@ -263,6 +263,31 @@ caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, env*
       propose(self, registry, *view, std::move(batch));
       self->send(registry, dispatch_placed{std::move(p.id), std::move(rep)});
     },
+    [=](place_lead& p) {
+      // Open leads as written (the read model), plus those placed and not yet written.
+      auto& placings = self->state.lead_placings;
+      std::unordered_map<std::string, std::size_t> placed;
+      for (auto& [lead, rep] : placings)
+        ++placed[rep];
+      std::string best;
+      std::size_t fewest = SIZE_MAX;
+      view->read([&](const company_data& d) {
+        d.roster.each([&](const reps::rep& r) {
+          if (r.st != reps::status::active || r.territory != p.territory)
+            return;
+          auto it = placed.find(r.id);
+          auto open = d.leads.open_of(r.id) + (it == placed.end() ? 0 : it->second);
+          if (open < fewest || (open == fewest && tickets::id_number(r.id) < tickets::id_number(best))) {
+            fewest = open;
+            best = r.id;
+          }
+        });
+      });
+      if (!best.empty())
+        placings.emplace(p.id, best);
+      self->send(registry, lead_placed{p.id, best});
+    },
+    [=](lead_settled& s) { self->state.lead_placings.erase(s.id); },
     [=](dispatch_release& r) {
       self->state.board.release(r.rep);
       drain_soon(self);

@@ -32,6 +32,9 @@ struct settings {
   millis sweep_every = 5'000;          // passivation sweep; 0: only explicit sweeps (tests)
   std::int64_t default_commission = 0; // paise per resolved ticket, for new reps
   calls::callback_policy callbacks;
+  millis dispute_after = 48 * 3'600'000LL;       // a ticket unresolved this long gets a dispute; 0: never
+  millis dispute_stall_after = 48 * 3'600'000LL; // a dispute in investigation this long is stalled
+  std::int64_t refund_limit_paise = 500'000;     // refunds above need a manager or admin key
 };
 
 class directory;
@@ -50,11 +53,15 @@ struct env {
   std::atomic<std::uint64_t> next_ticket{1};
   std::atomic<std::uint64_t> next_rep{1};
   std::atomic<std::uint64_t> next_call{1};
+  std::atomic<std::uint64_t> next_lead{1};
+  std::atomic<std::uint64_t> next_dispute{1};
   std::atomic<std::int64_t> resident_tickets{0};
 
   std::string new_ticket_id() { return format_id("TKT", next_ticket++); }
   std::string new_rep_id() { return format_id("REP", next_rep++); }
   std::string new_call_id() { return format_id("CALL", next_call++); }
+  std::string new_lead_id() { return format_id("LEAD", next_lead++); }
+  std::string new_dispute_id() { return format_id("DSP", next_dispute++); }
   static std::string format_id(const char* prefix, std::uint64_t n) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%s-%06llu", prefix, static_cast<unsigned long long>(n));

@@ -38,6 +38,8 @@ struct recovery_stats {
   std::size_t tickets = 0;
   std::size_t reps = 0;
   std::size_t calls = 0;
+  std::size_t leads = 0;
+  std::size_t disputes = 0;
   std::size_t companies = 0;
   std::size_t timers_fired = 0;
   std::size_t timers_armed = 0;

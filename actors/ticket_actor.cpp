@@ -1,5 +1,7 @@
 #include "actors/ticket_actor.hpp"
 
+#include "actors/record_actor.hpp"
+#include "domain/dispute.hpp"
 #include "storage/store.hpp"
 
 namespace crm::actors {
@@ -40,6 +42,20 @@ storage::timer_key sla_timer(const tickets::ticket& t) {
   return storage::timer_key{t.sla_due_at, t.company_id, t.id, "sla"};
 }
 
+storage::timer_key dispute_timer(const tickets::ticket& t, millis after) {
+  return storage::timer_key{t.created_at + after, t.company_id, t.id, "dispute"};
+}
+
+std::vector<event_draft> open_dispute(const tickets::ticket& t, const std::string& id, millis now) {
+  tickets::origin o{t.company_id, "system", now};
+  std::vector<event_draft> out;
+  out.push_back(event_draft{t.company_id, t.id, "ticket.linked", "system", now,
+                            json::object([&](json::writer& w) { json::kv(w, "relatedDisputeId", id); })});
+  for (auto& d : disputes::decide_automatic(t, id, o))
+    out.push_back(std::move(d));
+  return out;
+}
+
 std::vector<storage::write_op> ticket_rows(const tickets::ticket* before,
                                            const tickets::ticket& after, std::size_t n_events,
                                            std::size_t snapshot_every,
@@ -65,7 +81,7 @@ using self_ptr = caf::stateful_actor<ticket_state>*;
 /// Journals the drafts with their timer and snapshot rows; once written, the live state takes
 /// them and `after` runs (with the error, and the state untouched, when the write failed).
 void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::function<void(const error*)> after,
-            idempotency_claim_ptr idem = nullptr) {
+            idempotency_claim_ptr idem = nullptr, std::vector<storage::write_op> extra_ops = {}) {
   auto& st = self->state;
   auto next = std::make_shared<tickets::ticket>(st.t);
   for (auto& d : drafts)
@@ -75,6 +91,8 @@ void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::functio
   for (auto& d : drafts)
     n += d.entity == next->id ? 1 : 0;
   auto ops = ticket_rows(st.exists ? &st.t : nullptr, *next, n, e->cfg.snapshot_every, arm);
+  for (auto& op : extra_ops)
+    ops.push_back(std::move(op));
   std::vector<storage::timer_key> to_arm;
   if (arm)
     to_arm.push_back(*arm);
@@ -187,8 +205,40 @@ caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, comp
                m.who.idem);
       });
     },
+    [=](link_ticket& m) {
+      self->state.writes.run([=, m = std::move(m)]() mutable {
+        auto& st = self->state;
+        if (!st.exists) {
+          error err{errc::invalid, "no support ticket " + m.id, {{m.body_field, "names no support ticket of the company"}}};
+          return m.written(&err);
+        }
+        std::vector<event_draft> drafts;
+        auto& first = m.extra.front();
+        drafts.push_back(event_draft{st.t.company_id, st.t.id, "ticket.linked", first.actor, first.at,
+                                     json::object([&](json::writer& w) { json::kv(w, m.field, m.value); })});
+        for (auto& d : m.extra)
+          drafts.push_back(std::move(d));
+        commit(self, e, std::move(drafts), std::move(m.written), std::move(m.idem));
+      });
+    },
     [=](timer_due& m) {
       self->state.writes.run([=] {
+        auto& st = self->state;
+        if (m.key.kind == "dispute" && st.exists) {
+          // Once: the row goes in the same write as the dispute (or alone, when none is due).
+          std::vector<storage::write_op> ops{{storage::cf::timers, true, storage::encode_timer(m.key), {}, false}};
+          std::vector<event_draft> drafts;
+          std::shared_ptr<disputes::dispute> opened;
+          if (disputable(st.t)) {
+            auto id = e->new_dispute_id();
+            drafts = open_dispute(st.t, id, e->clk->wall_now());
+            opened = std::make_shared<disputes::dispute>(fold_drafts<disputes::dispute>(drafts, id));
+          }
+          return commit(self, e, std::move(drafts), [h, opened](const error* err) {
+            if (!err && opened)
+              h.view->write([&](company_data& d) { record_traits<disputes::dispute>::publish(d, *opened); });
+          }, nullptr, std::move(ops));
+        }
         if (m.key.kind != "sla" || !self->state.exists)
           return;
         tickets::origin o{self->state.t.company_id, "system", e->clk->wall_now()};

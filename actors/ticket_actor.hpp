@@ -30,6 +30,18 @@ inline bool sla_timer_live(const tickets::ticket& t) {
   return !t.sla_breached && !t.is_done();
 }
 
+/// The timer row of the dispute a ticket gets when still unresolved `after` its creation.
+storage::timer_key dispute_timer(const tickets::ticket& t, millis after);
+
+/// Whether the dispute timer opens a dispute for `t` now: not resolved or closed, no dispute yet.
+inline bool disputable(const tickets::ticket& t) {
+  return !t.is_done() && t.related_dispute_id.empty();
+}
+
+/// The events that open dispute `id` for `t` when its timer comes due: the ticket's link and
+/// the dispute's creation (disputes::decide_automatic), by `system`.
+std::vector<event_draft> open_dispute(const tickets::ticket& t, const std::string& id, millis now);
+
 /// Timer and snapshot rows that go with moving a ticket from `before` to `after` through
 /// `n_events` events. `arm` receives the timer to keep in memory once written.
 std::vector<storage::write_op> ticket_rows(const tickets::ticket* before,

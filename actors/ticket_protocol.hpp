@@ -80,6 +80,20 @@ struct create_linked_ticket {
   reply<tickets::ticket> done;
 };
 
+/// Registry -> ticket actor: link the ticket to a new lead or dispute (`field`:
+/// relatedLeadId or relatedDisputeId, `value` its id) and write `extra` (the record's creation)
+/// in the same write; `written` runs once written (null) or with why not (422 naming
+/// `body_field` for a ticket that does not exist).
+struct link_ticket {
+  std::string id;
+  std::string field;
+  std::string value;
+  std::string body_field; // relatedSupportTicketId
+  std::vector<event_draft> extra;
+  idempotency_claim_ptr idem;
+  std::function<void(const error*)> written;
+};
+
 /// Ticket actor -> loader -> ticket actor: a ticket's state read from the store off the
 /// scheduler (nullopt: no such ticket).
 struct load_ticket_request {
@@ -100,5 +114,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ingest_ndr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_changed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_persisted)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::create_linked_ticket)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::link_ticket)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::load_ticket_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::ticket_loaded)

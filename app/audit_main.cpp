@@ -11,6 +11,7 @@
 #include "domain/event.hpp"
 #include "domain/json.hpp"
 #include "domain/replay.hpp"
+#include "domain/ticket_index.hpp"
 #include "domain/time_format.hpp"
 #include "storage/store.hpp"
 #include "storage/verify.hpp"
@@ -86,6 +87,22 @@ int verify(const std::string& dir) {
   return 1;
 }
 
+/// `key`: the records of `all` in id order (the number in the id), each written by `write`.
+template <class Map, class F>
+void write_sorted(json::writer& w, const char* key, const Map& all, F&& write) {
+  std::vector<const typename Map::mapped_type*> sorted;
+  for (auto& [id, x] : all)
+    if (!x.id.empty())
+      sorted.push_back(&x);
+  std::sort(sorted.begin(), sorted.end(),
+            [](auto* a, auto* b) { return tickets::id_number(a->id) < tickets::id_number(b->id); });
+  w.Key(key);
+  w.StartArray();
+  for (auto* x : sorted)
+    write(*x);
+  w.EndArray();
+}
+
 int replay(const std::string& dir, const std::string& until) {
   std::optional<millis> limit;
   if (!until.empty()) {
@@ -159,6 +176,8 @@ int replay(const std::string& dir, const std::string& until) {
   for (auto* c : cs)
     calls::write_json(w, *c);
   w.EndArray();
+  write_sorted(w, "leads", rs.leads, [&](const leads::lead& l) { leads::write_json(w, l, true); });
+  write_sorted(w, "disputes", rs.disputes, [&](const disputes::dispute& x) { disputes::write_json(w, x, true); });
   w.EndObject();
   std::cout << std::string_view(sb.GetString(), sb.GetSize()) << "\n";
   return bad ? 1 : 0;

@@ -33,11 +33,11 @@ void add_flags(CLI::App& app, config& c) {
   flag(app, "--sla-resolve-priority", c.sla_resolve_priority,
        "per-priority resolution SLA, like critical=4h,high=8h");
   flag(app, "--escalate-after", c.escalate_after, "escalate tickets unresolved this long (not used yet: notifications issue)");
-  flag(app, "--dispute-after", c.dispute_after, "open a dispute for tickets unresolved this long (not used yet: disputes issue)");
+  flag(app, "--dispute-after", c.dispute_after, "open a dispute for tickets unresolved this long (0: never)");
   flag(app, "--callback-retry-delay", c.callback_retry_delay, "first callback delay");
   flag(app, "--callback-max-attempts", c.callback_max_attempts, "call attempts before escalation");
-  flag(app, "--dispute-stall-after", c.dispute_stall_after, "a dispute in investigation this long is stalled (not used yet: disputes issue)");
-  flag(app, "--refund-approval-limit", c.refund_approval_limit, "rupees; larger refunds need a manager (not used yet: disputes issue)");
+  flag(app, "--dispute-stall-after", c.dispute_stall_after, "a dispute in investigation this long is stalled");
+  flag(app, "--refund-approval-limit", c.refund_approval_limit, "rupees; larger refunds need a manager or admin key");
   flag(app, "--commission-per-ticket", c.commission_per_ticket, "rupees; default for new reps");
   flag(app, "--log-format", c.log_format, "text or json");
   flag(app, "--log-level", c.log_level, "trace, debug, info, warn, error");
@@ -128,6 +128,12 @@ result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_
                              std::pair{"--notify-retry-delay", &c.notify_retry_delay}})
     if (auto d = duration(name, *value); !d)
       return d.take_error();
+  rt.cfg.dispute_after = *duration("--dispute-after", c.dispute_after);
+  rt.cfg.dispute_stall_after = *duration("--dispute-stall-after", c.dispute_stall_after);
+  auto limit = rupees_to_paise(c.refund_approval_limit);
+  if (!limit)
+    return error{errc::invalid, "--refund-approval-limit: rupees, at least 0, at most two decimals"};
+  rt.cfg.refund_limit_paise = *limit;
   auto passivate = duration("--passivate-after", c.passivate_after);
   if (!passivate)
     return passivate.take_error();

@@ -139,6 +139,8 @@ int main(int argc, char** argv) {
   crm::http::add_ticket_routes(router);
   crm::http::add_rep_routes(router);
   crm::http::add_call_routes(router);
+  crm::http::add_lead_routes(router);
+  crm::http::add_dispute_routes(router);
   crm::http::add_admin_routes(router);
   crm::http::server server(router, srv_opts, http_log);
   if (auto r = server.start(); !r) {

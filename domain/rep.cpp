@@ -536,8 +536,9 @@ list_page list(const roster& all, const list_query& q) {
 void performance_ledger::add(const event& e) {
   last_seq_ = std::max(last_seq_, e.seq);
   bool ticket = e.type.compare(0, 7, "ticket.") == 0, call = e.type.compare(0, 5, "call.") == 0,
-       rep = e.type == "rep.created" || e.type == "rep.updated";
-  if (!ticket && !call && !rep)
+       rep = e.type == "rep.created" || e.type == "rep.updated",
+       lead = e.type == "lead.assigned" || e.type == "lead.status_changed" || e.type == "lead.converted";
+  if (!ticket && !call && !rep && !lead)
     return;
   simdjson::dom::element d;
   if (tl_parser.parse(e.data).get(d))
@@ -559,6 +560,17 @@ void performance_ledger::add(const event& e) {
       auto& r = reps_[t.assignee];
       r.resolved.push_back({e.at, e.at - t.created_at, e.at <= t.sla_due_at, r.rate_paise});
     }
+  } else if (lead) {
+    if (e.type == "lead.assigned") {
+      lead_assignee_[e.entity] = get_str(d, "to");
+      return;
+    }
+    auto to = e.type == "lead.converted" ? std::string_view("won") : get_str(d, "to");
+    auto it = lead_assignee_.find(e.entity);
+    if ((to != "won" && to != "lost") || it == lead_assignee_.end() || it->second.empty())
+      return;
+    auto& r = reps_[it->second];
+    (to == "won" ? r.leads_won : r.leads_lost).push_back(e.at);
   } else if (e.type == "call.assigned") {
     call_assignee_[e.entity] = get_str(d, "to");
   } else if (e.type == "call.unassigned" || e.type == "call.callback_due") {
@@ -589,6 +601,11 @@ performance performance_ledger::query(const std::string& rep, std::optional<mill
   }
   for (auto at : r.calls_completed)
     p.calls_completed += in(at);
+  for (auto at : r.leads_won)
+    p.leads_won += in(at);
+  p.leads_closed = p.leads_won;
+  for (auto at : r.leads_lost)
+    p.leads_closed += in(at);
   return p;
 }
 

@@ -178,7 +178,7 @@ struct performance {
   std::int64_t resolution_ms_total = 0;
   std::uint64_t calls_completed = 0;
   std::uint64_t leads_won = 0;
-  std::uint64_t leads_closed = 0;      // won or lost
+  std::uint64_t leads_closed = 0;      // won or lost (conversionRate = won / closed)
   std::int64_t commission_paise = 0;   // the rate in force at each resolution, summed
 };
 
@@ -209,9 +209,11 @@ private:
     std::vector<millis> assigned;
     std::vector<resolution> resolved;
     std::vector<millis> calls_completed;
+    std::vector<millis> leads_won, leads_lost; // leads assigned to the rep when they closed
   };
   std::unordered_map<std::string, ticket_facts> tickets_;
   std::unordered_map<std::string, std::string> call_assignee_;
+  std::unordered_map<std::string, std::string> lead_assignee_;
   std::unordered_map<std::string, rep_facts> reps_;
   std::uint64_t last_seq_ = 0;
 };

@@ -29,6 +29,12 @@ void replay_state::apply(const event& e) {
   } else if (e.type.compare(0, 5, "call.") == 0) {
     calls::apply(calls[e.entity], e);
     track_number(e.entity, max_call_number);
+  } else if (e.type.compare(0, 5, "lead.") == 0) {
+    leads::apply(leads[e.entity], e);
+    track_number(e.entity, max_lead_number);
+  } else if (e.type.compare(0, 8, "dispute.") == 0) {
+    disputes::apply(disputes[e.entity], e);
+    track_number(e.entity, max_dispute_number);
   } else if (e.type == "company.dispatch_settings_changed") {
     simdjson::dom::element d;
     bool on = false;

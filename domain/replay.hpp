@@ -1,6 +1,6 @@
 #pragma once
 // Folds the event log into entity state: the one code path for recovery, `crm-audit replay`
-// and the replay-equivalence tests. Knows tickets, reps, calls and NDR events; other events are counted and
+// and the replay-equivalence tests. Knows tickets, reps, calls, leads, disputes and NDR events; other events are counted and
 // left to their own folds.
 #include <map>
 #include <string>
@@ -8,6 +8,8 @@
 
 #include "domain/event.hpp"
 #include "domain/call.hpp"
+#include "domain/dispute.hpp"
+#include "domain/lead.hpp"
 #include "domain/rep.hpp"
 #include "domain/ticket.hpp"
 
@@ -27,6 +29,10 @@ struct replay_state {
   std::unordered_map<std::string, bool> assign_tickets;
   std::uint64_t max_call_number = 0;
   std::unordered_map<std::string, reps::rep> reps;
+  std::unordered_map<std::string, leads::lead> leads;
+  std::unordered_map<std::string, disputes::dispute> disputes;
+  std::uint64_t max_lead_number = 0;
+  std::uint64_t max_dispute_number = 0;
   std::uint64_t max_ticket_number = 0;
   std::uint64_t max_rep_number = 0;
   std::uint64_t events = 0;

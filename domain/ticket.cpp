@@ -322,6 +322,12 @@ bool apply(ticket& t, const event& e) {
     auto call = get_str(d, "relatedCallLogId");
     if (!call.empty())
       t.related_call_log_id = call;
+    auto lead = get_str(d, "relatedLeadId");
+    if (!lead.empty())
+      t.related_lead_id = lead;
+    auto dispute = get_str(d, "relatedDisputeId");
+    if (!dispute.empty())
+      t.related_dispute_id = dispute;
   } else {
     return true; // not a ticket event this version knows: ignored, state unchanged
   }
@@ -345,6 +351,8 @@ void write_json(json::writer& w, const ticket& t, bool with_notes) {
   json::kv_or_null(w, "relatedOrderId", t.related_order_id);
   json::kv_or_null(w, "relatedNDREventId", t.related_ndr_event_id);
   json::kv_or_null(w, "relatedCallLogId", t.related_call_log_id);
+  json::kv_or_null(w, "relatedLeadId", t.related_lead_id);
+  json::kv_or_null(w, "relatedDisputeId", t.related_dispute_id);
   json::kv_or_null(w, "shipmentId", t.shipment_id);
   json::key(w, "customer");
   if (t.cust) {
@@ -425,6 +433,8 @@ std::optional<ticket> from_snapshot(std::string_view s, bool* notes_in_events) {
   t.related_order_id = get_str(d, "relatedOrderId");
   t.related_ndr_event_id = get_str(d, "relatedNDREventId");
   t.related_call_log_id = get_str(d, "relatedCallLogId");
+  t.related_lead_id = get_str(d, "relatedLeadId");
+  t.related_dispute_id = get_str(d, "relatedDisputeId");
   t.shipment_id = get_str(d, "shipmentId");
   simdjson::dom::element c;
   if (!d["customer"].get(c) && c.is_object())

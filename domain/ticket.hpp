@@ -64,6 +64,8 @@ struct ticket {
   std::string related_order_id;
   std::string related_ndr_event_id;
   std::string related_call_log_id;
+  std::string related_lead_id;    // the last lead made from the ticket
+  std::string related_dispute_id; // its dispute (by hand or after --dispute-after)
   std::string shipment_id;
   std::optional<customer> cust;
   std::vector<note> notes;

@@ -21,16 +21,27 @@ scripts/caf-tsan.sh
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan
 status=0
+failed=()
+step() { # step NAME COMMAND...: runs it, and notes its failure for the summary at the end
+  local name="$1"
+  shift
+  "$@" || { status=1; failed+=("$name"); }
+}
 capture="$PWD/build/openapi-capture.jsonl"
 rm -f "$capture"
 echo "=== release: test"
-CRM_OPENAPI_CAPTURE="$capture" ctest --preset release -j2 || status=1
+CRM_OPENAPI_CAPTURE="$capture" step release ctest --preset release -j2
 echo "=== openapi: lint docs/openapi.yaml, check $(wc -l <"$capture" 2>/dev/null || echo 0) captured answers"
-tools/openapi/check.sh "$capture" || status=1
+step openapi tools/openapi/check.sh "$capture"
 echo "=== asan: test"
-ctest --preset asan -j2 || status=1
+step asan ctest --preset asan -j2
 echo "=== tsan: test"
-ctest --preset tsan -j2 || status=1
+step tsan ctest --preset tsan -j2
 echo "=== fuzz: ${FUZZ_SECONDS:-30} s per target"
-scripts/fuzz.sh "${FUZZ_SECONDS:-30}" || status=1
+step fuzz scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+if [ "$status" -eq 0 ]; then
+  echo "=== test summary: every step passed (release, openapi, asan, tsan, fuzz)"
+else
+  echo "=== test summary: FAILED: ${failed[*]} (search this log for '=== <step>')"
+fi
 exit $status

@@ -1,0 +1,283 @@
+#include "domain/lead_index.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "domain/ticket_index.hpp"
+
+namespace crm::leads {
+
+namespace {
+
+template <class T, class U>
+bool has(const std::vector<T>& set, const U& v) {
+  return std::find(set.begin(), set.end(), v) != set.end();
+}
+
+constexpr std::uint32_t no_name = std::numeric_limits<std::uint32_t>::max();
+
+} // namespace
+
+bool parse_sort(std::string_view s, list_query& q) {
+  bool desc = !s.empty() && s.front() == '-';
+  if (desc)
+    s.remove_prefix(1);
+  if (s != "createdAt" && s != "updatedAt" && s != "score" && s != "estimatedValue")
+    return false;
+  q.sort_by = std::string(s);
+  q.descending = desc;
+  return true;
+}
+
+lead_index::row lead_index::row_of(const lead& l) {
+  auto id = [&](const std::string& name) -> std::uint32_t {
+    if (name.empty())
+      return 0;
+    return names_.try_emplace(name, static_cast<std::uint32_t>(names_.size() + 1)).first->second;
+  };
+  row r;
+  r.created_at = l.created_at;
+  r.updated_at = l.updated_at;
+  r.value = l.estimated_value_paise;
+  r.score = l.score;
+  r.number = tickets::id_number(l.id);
+  r.territory = id(l.territory);
+  r.assignee = id(l.assigned_to);
+  r.st = l.st;
+  r.src = l.src;
+  if (by_territory_.size() <= names_.size()) {
+    by_territory_.resize(names_.size() + 1);
+    by_assignee_.resize(names_.size() + 1);
+  }
+  return r;
+}
+
+void lead_index::tally(const lead& l, const row& r, std::uint64_t n, bool add) {
+  const auto st = static_cast<std::size_t>(r.st);
+  auto bump = [&](counts& c) {
+    if (add)
+      c[st] += 1;
+    else if (c[st] > 0)
+      c[st] -= 1;
+  };
+  bump(all_);
+  bump(by_source_[static_cast<std::size_t>(r.src)]);
+  bump(by_territory_[r.territory]);
+  bump(by_assignee_[r.assignee]);
+  if (!is_open(r.st))
+    return;
+  auto mark = [&](std::unordered_map<std::string, std::set<std::uint64_t>>& m, const std::string& k) {
+    if (k.empty())
+      return;
+    if (add) {
+      m[k].insert(n);
+    } else if (auto it = m.find(k); it != m.end()) {
+      it->second.erase(n);
+      if (it->second.empty())
+        m.erase(it);
+    }
+  };
+  mark(open_phone_, phone_key(l.phone));
+  mark(open_email_, email_key(l.email));
+  if (!l.assigned_to.empty()) {
+    if (add) {
+      open_of_[l.assigned_to] += 1;
+    } else if (auto it = open_of_.find(l.assigned_to); it != open_of_.end() && --it->second == 0) {
+      open_of_.erase(it);
+    }
+  }
+}
+
+void lead_index::insert(std::uint32_t slot) {
+  const row& r = rows_[slot];
+  // New leads and fresh updates are nearly always the newest: hinted at the end.
+  by_created_.emplace_hint(by_created_.end(), key{r.created_at, r.number}, slot);
+  by_updated_.emplace_hint(by_updated_.end(), key{r.updated_at, r.number}, slot);
+  by_score_.emplace(key{r.score, r.number}, slot);
+  by_value_.emplace(key{r.value, r.number}, slot);
+  tally(*leads_[slot], r, r.number, true);
+}
+
+void lead_index::erase(std::uint32_t slot) {
+  const row& r = rows_[slot];
+  by_created_.erase(key{r.created_at, r.number});
+  by_updated_.erase(key{r.updated_at, r.number});
+  by_score_.erase(key{r.score, r.number});
+  by_value_.erase(key{r.value, r.number});
+  tally(*leads_[slot], r, r.number, false);
+}
+
+void lead_index::put(lead l) {
+  auto p = std::make_shared<const lead>(std::move(l));
+  auto r = row_of(*p);
+  auto [it, fresh] = slots_.try_emplace(r.number, static_cast<std::uint32_t>(leads_.size()));
+  const auto slot = it->second;
+  if (fresh) {
+    leads_.push_back(std::move(p));
+    rows_.push_back(r);
+  } else {
+    erase(slot);
+    leads_[slot] = std::move(p);
+    rows_[slot] = r;
+  }
+  insert(slot);
+}
+
+std::shared_ptr<const lead> lead_index::find(const std::string& id) const {
+  auto it = slots_.find(tickets::id_number(id));
+  if (it == slots_.end() || leads_[it->second]->id != id)
+    return nullptr;
+  return leads_[it->second];
+}
+
+std::shared_ptr<const lead> lead_index::open_with_phone(const std::string& phone_key) const {
+  auto it = open_phone_.find(phone_key);
+  if (phone_key.empty() || it == open_phone_.end() || it->second.empty())
+    return nullptr;
+  return leads_[slots_.at(*it->second.begin())];
+}
+
+std::shared_ptr<const lead> lead_index::open_with_email(const std::string& email_key) const {
+  auto it = open_email_.find(email_key);
+  if (email_key.empty() || it == open_email_.end() || it->second.empty())
+    return nullptr;
+  return leads_[slots_.at(*it->second.begin())];
+}
+
+std::size_t lead_index::open_of(const std::string& rep) const {
+  auto it = open_of_.find(rep);
+  return it == open_of_.end() ? 0 : it->second;
+}
+
+const lead_index::order& lead_index::order_for(const std::string& sort_by) const {
+  if (sort_by == "updatedAt")
+    return by_updated_;
+  if (sort_by == "score")
+    return by_score_;
+  if (sort_by == "estimatedValue")
+    return by_value_;
+  return by_created_;
+}
+
+list_page lead_index::list(const list_query& q) const {
+  std::array<bool, status_count> status_ok{};
+  for (int s = 0; s < status_count; ++s)
+    status_ok[s] = q.statuses.empty() || has(q.statuses, static_cast<status>(s));
+  std::array<bool, 4> source_ok{};
+  for (int s = 0; s < 4; ++s)
+    source_ok[s] = q.sources.empty() || has(q.sources, static_cast<source>(s));
+  auto ids_of = [&](const std::vector<std::string>& wanted, bool null_is_none) {
+    std::vector<std::uint32_t> out;
+    for (auto& name : wanted) {
+      if (name.empty() || (null_is_none && name == "null")) {
+        out.push_back(0);
+      } else {
+        auto it = names_.find(name);
+        out.push_back(it == names_.end() ? no_name : it->second);
+      }
+    }
+    return out;
+  };
+  const auto territories = ids_of(q.territories, false);
+  const auto assignees = ids_of(q.assigned_to, true);
+  auto keep = [&](const row& r) {
+    return status_ok[static_cast<std::size_t>(r.st)] && source_ok[static_cast<std::size_t>(r.src)]
+           && (territories.empty() || has(territories, r.territory))
+           && (assignees.empty() || has(assignees, r.assignee));
+  };
+
+  // The counts of the selection, when an index holds them.
+  static const counts none{};
+  auto lookup = [](const std::vector<counts>& v, std::uint32_t id) {
+    return id < v.size() ? &v[id] : &none;
+  };
+  const counts* known = nullptr;
+  const int filters = !territories.empty() + !q.sources.empty() + !assignees.empty();
+  if (filters == 0)
+    known = &all_;
+  else if (filters == 1 && territories.size() == 1)
+    known = lookup(by_territory_, territories.front());
+  else if (filters == 1 && q.sources.size() == 1)
+    known = &by_source_[static_cast<std::size_t>(q.sources.front())];
+  else if (filters == 1 && assignees.size() == 1)
+    known = lookup(by_assignee_, assignees.front());
+
+  list_page out;
+  std::vector<std::uint32_t> hits;
+  bool scanned = false;
+  auto scan = [&](bool count) {
+    for (std::uint32_t slot = 0; slot < rows_.size(); ++slot)
+      if (keep(rows_[slot])) {
+        hits.push_back(slot);
+        if (count)
+          out.funnel[static_cast<std::size_t>(rows_[slot].st)] += 1;
+      }
+    scanned = true;
+  };
+  if (known) {
+    for (int s = 0; s < status_count; ++s)
+      if (status_ok[s])
+        out.funnel[s] = (*known)[s];
+  } else {
+    scan(true);
+  }
+  for (auto n : out.funnel)
+    out.total += n;
+
+  const auto limit = static_cast<std::size_t>(std::max(q.limit, 0));
+  const auto skip = static_cast<std::size_t>(std::max(q.page, 1) - 1) * limit;
+  if (skip >= out.total || limit == 0)
+    return out;
+  const auto need = std::min(out.total, skip + limit);
+
+  if (need * 4 <= out.total) {
+    // Dense enough: walking the order meets the page's leads within about need * 4 steps.
+    std::size_t matched = 0;
+    auto visit = [&](std::uint32_t slot) {
+      if (!keep(rows_[slot]))
+        return true;
+      if (matched >= skip)
+        out.items.push_back(leads_[slot]);
+      return ++matched < need;
+    };
+    const order& o = order_for(q.sort_by);
+    if (q.descending) {
+      for (auto it = o.rbegin(); it != o.rend() && visit(it->second); ++it) {
+      }
+    } else {
+      for (auto it = o.begin(); it != o.end() && visit(it->second); ++it) {
+      }
+    }
+    return out;
+  }
+
+  // Sparse, or a deep page: select the page among the matches.
+  if (!scanned)
+    scan(false);
+  std::int64_t row::*field = &row::created_at;
+  if (q.sort_by == "updatedAt")
+    field = &row::updated_at;
+  else if (q.sort_by == "score")
+    field = &row::score;
+  else if (q.sort_by == "estimatedValue")
+    field = &row::value;
+  std::vector<std::pair<key, std::uint32_t>> keyed;
+  keyed.reserve(hits.size());
+  for (auto slot : hits)
+    keyed.push_back({key{rows_[slot].*field, rows_[slot].number}, slot});
+  auto before = [&](const auto& a, const auto& b) {
+    return q.descending ? b.first < a.first : a.first < b.first;
+  };
+  if (skip >= keyed.size())
+    return out;
+  const auto end = keyed.begin() + static_cast<std::ptrdiff_t>(std::min(need, keyed.size()));
+  auto first = keyed.begin() + static_cast<std::ptrdiff_t>(skip);
+  if (skip > 0)
+    std::nth_element(keyed.begin(), first, keyed.end(), before);
+  std::partial_sort(first, end, keyed.end(), before);
+  for (auto it = first; it != end; ++it)
+    out.items.push_back(leads_[it->second]);
+  return out;
+}
+
+} // namespace crm::leads
