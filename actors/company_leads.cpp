@@ -44,14 +44,21 @@ std::optional<error> duplicate_of(self_ptr self, const leads::create_cmd& c) {
   return std::nullopt;
 }
 
+/// The lead is written (or failed): its keys are the read model's now (or nobody's). A key that
+/// an allowed duplicate shares stays with the lead that took it first.
+void release_keys(company_state& st, const std::vector<std::string>& keys, const std::string& id) {
+  for (auto& k : keys)
+    if (auto it = st.lead_keys.find(k); it != st.lead_keys.end() && it->second == id)
+      st.lead_keys.erase(it);
+}
+
 void write_lead(self_ptr self, env* e, company_state::lead_creation c) {
   auto drafts = leads::decide_create(c.cmd, c.id, c.rep, c.who);
   auto& st = self->state;
   if (!drafts) { // cannot happen: validated before
     if (!c.rep.empty())
       self->send(st.dispatcher, lead_settled{c.id});
-    for (auto& k : c.keys)
-      st.lead_keys.erase(k);
+    release_keys(st, c.keys, c.id);
     return c.done(drafts.take_error());
   }
   auto l = std::make_shared<leads::lead>(fold_drafts<leads::lead>(drafts.value(), c.id));
@@ -61,8 +68,7 @@ void write_lead(self_ptr self, env* e, company_state::lead_creation c) {
                [self, l, keys = std::move(c.keys), placed = !c.rep.empty(),
                 done = std::move(c.done)](const error* err) {
                  auto& st = self->state;
-                 for (auto& k : keys)
-                   st.lead_keys.erase(k);
+                 release_keys(st, keys, l->id);
                  if (!err)
                    st.view->write([&](company_data& d) { d.leads.put(*l); }); // before the answer
                  if (placed)

@@ -82,6 +82,9 @@ for i in $(seq 1 50); do
     "http://127.0.0.1:$PORT/api/v1/crm/sales-reps"
 done
 pair ndr_call $PORT ndr 1000 post
+# Leads (placed by the dispatcher with a rep of their territory) and disputes.
+pair lead $PORT lead 1000 post
+pair dispute $PORT dispute 1000 post
 CALLS=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/crm/call-logs?limit=1" \
   | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 UNASSIGNED=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/crm/call-logs?limit=1&assignedTo=null" \
@@ -92,7 +95,7 @@ pair post_sync $PORT post 1000 post
 stop_crm
 
 # 100k tickets: the filtered page, and memory per open ticket.
-"$B/crm-bench-seed" --data-dir "$WORK/list" --company bench --tickets 100000 >/dev/null
+"$B/crm-bench-seed" --data-dir "$WORK/list" --company bench --tickets 100000 --leads 100000 >/dev/null
 start_crm "$WORK/empty"
 EMPTY_RSS=$(rss_kb $SERVER_PID)
 stop_crm
@@ -100,11 +103,13 @@ start_crm "$WORK/list"
 LIST_RSS=$(rss_kb $SERVER_PID)
 pair list $PORT list 100000 get
 pair search $PORT search 100000 get
+pair leadlist $PORT leadlist 100000 get
 stop_crm
 
-# Restart with 1M events: 190k tickets with 4 notes each and their armed SLA timers, and a call
-# log for every 4th ticket (47.5k).
-"$B/crm-bench-seed" --data-dir "$WORK/big" --company bench --tickets 190000 --notes 4 --calls-every 4 >/dev/null
+# Restart with 1M events: 190k tickets with 4 notes each and their armed SLA timers, 100k of
+# them with an armed dispute timer, and a call log for every 4th ticket (47.5k).
+"$B/crm-bench-seed" --data-dir "$WORK/big" --company bench --tickets 190000 --notes 4 --calls-every 4 \
+  --dispute-timers 100000 >/dev/null
 BIG_EVENTS=$(( 190000 * 5 + 47500 ))
 T0=$(date +%s%N)
 start_crm "$WORK/big"
@@ -141,6 +146,9 @@ row list "GET filtered page of 20 of 100k"
 row search "GET search q=refund (10k of 100k match), page of 20"
 row mix "mix 70% reads"
 row ndr_call "NDR event with a call action (ticket + call log + assignment)"
+row lead "POST lead (territory placement by the dispatcher), --durability os"
+row dispute "POST dispute, --durability os"
+row leadlist "GET page of 20 of 100k leads with funnelMetrics (4 filter mixes)"
 echo
 echo "NDR calls: $CALLS call logs made, $UNASSIGNED left unassigned after the run"
 echo
@@ -150,7 +158,7 @@ echo
 echo "journal writer alone, the writes of 100k NDR events with a call action (4 events, their entity rows, a timer row; company rows per run):"
 "$B/crm-bench-journal" --data-dir "$WORK/journal" --events 100000 --assigned | sed 's/^/- /'
 echo
-echo "restart with $BIG_EVENTS events (190k tickets with 4 notes and an armed SLA timer each, 47.5k call logs): ready in $(( (T1 - T0) / 1000000 )) ms (RSS then $(( BIG_RSS / 1024 )) MiB)"
+echo "restart with $BIG_EVENTS events (190k tickets with 4 notes and an armed SLA timer each, 100k armed dispute timers, 47.5k call logs): ready in $(( (T1 - T0) / 1000000 )) ms (RSS then $(( BIG_RSS / 1024 )) MiB)"
 echo "rep performance over that log: first query ${PERF_FIRST} s, then p50 ${PERF_P50} s, p99 ${PERF_P99} s (200 queries)"
 echo "memory: empty server ${EMPTY_RSS} KiB, with 100k open tickets ${LIST_RSS} KiB:" \
   "$(( (LIST_RSS - EMPTY_RSS) * 1024 / 100000 )) bytes per open ticket"

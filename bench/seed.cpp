@@ -1,14 +1,18 @@
 // Writes tickets into a data dir through the real journal (the events crm-server would write),
 // fast, for the list, restart and memory benches. Usage:
 //   crm-bench-seed --data-dir DIR --company C --tickets N [--notes K] [--calls-every M]
+//                  [--dispute-timers D] [--leads L]
 // Each ticket gets ticket.created, its SLA timer row (armed at the next start, as the server's
 // own tickets) and K ticket.note_added events; every M-th ticket also gets a call log
-// (call.created, as an NDR event's).
+// (call.created, as an NDR event's); the first D tickets also get their --dispute-after timer
+// row (48 h). L leads follow (lead.created, lead.assigned to one of 50 reps, and a status
+// change for half of them), across 10 territories and the four sources.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 #include "domain/call.hpp"
+#include "domain/lead.hpp"
 #include "domain/json.hpp"
 #include "domain/ticket.hpp"
 #include "storage/journal.hpp"
@@ -17,12 +21,14 @@
 int main(int argc, char** argv) {
   CLI::App app{"crm-bench-seed"};
   std::string dir, company = "bench";
-  std::size_t n = 100000, notes = 0, calls_every = 0;
+  std::size_t n = 100000, notes = 0, calls_every = 0, dispute_timers = 0, leads = 0;
   app.add_option("--data-dir", dir)->required();
   app.add_option("--company", company);
   app.add_option("--tickets", n);
   app.add_option("--notes", notes);
   app.add_option("--calls-every", calls_every);
+  app.add_option("--dispute-timers", dispute_timers);
+  app.add_option("--leads", leads);
   CLI11_PARSE(app, argc, argv);
   auto db = crm::storage::store::open(dir, crm::storage::open_mode::read_write);
   if (!db) {
@@ -62,6 +68,9 @@ int main(int argc, char** argv) {
     std::vector<crm::storage::write_op> ops;
     ops.push_back({crm::storage::cf::timers, false,
                    crm::storage::encode_timer({t.sla_due_at, company, id, "sla"}), {}, false});
+    if (i < dispute_timers)
+      ops.push_back({crm::storage::cf::timers, false,
+                     crm::storage::encode_timer({t.created_at + 48 * 3'600'000LL, company, id, "dispute"}), {}, false});
     if (calls_every && i % calls_every == 0) {
       char call_id[32];
       std::snprintf(call_id, sizeof call_id, "CALL-%06zu", ++calls);
@@ -73,7 +82,33 @@ int main(int argc, char** argv) {
     }
     j.submit({std::move(drafts), std::move(ops), {}});
   }
+  const char* sources[] = {"referral", "marketing", "inbound-inquiry", "support-ticket"};
+  const char* steps[] = {"qualified", "proposal", "negotiation", "won", "lost"};
+  for (std::size_t i = 0; i < leads; ++i) {
+    crm::leads::create_cmd c;
+    c.name = "Seeded lead " + std::to_string(i);
+    c.phone = std::to_string(7000000000ULL + i);
+    c.source = sources[i % 4];
+    c.territory = "T" + std::to_string(i % 10);
+    c.estimated_value_paise = static_cast<std::int64_t>((i * 7919) % 1000) * 100000;
+    crm::tickets::origin o{company, "system", clk.wall_now()};
+    char id[32], rep[32];
+    std::snprintf(id, sizeof id, "LEAD-%06zu", i + 1);
+    std::snprintf(rep, sizeof rep, "REP-%06zu", i % 50 + 1);
+    auto drafts = crm::leads::decide_create(c, id, rep, o).value();
+    if (i % 2 == 1) {
+      crm::leads::lead l;
+      for (auto& d : drafts)
+        crm::leads::apply(l, crm::event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
+      crm::leads::update_cmd u;
+      u.status = steps[(i / 2) % 5];
+      for (auto& d : crm::leads::decide_update(l, u, o).value())
+        drafts.push_back(std::move(d));
+    }
+    j.submit({std::move(drafts), {}, {}});
+  }
   j.flush();
   j.stop();
-  std::cout << "seeded " << n << " tickets, " << calls << " call logs, last seq " << j.last_seq() << "\n";
+  std::cout << "seeded " << n << " tickets, " << calls << " call logs, " << leads << " leads, last seq "
+            << j.last_seq() << "\n";
 }

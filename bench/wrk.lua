@@ -1,5 +1,6 @@
 -- wrk script for the CRM benches. Environment:
---   BENCH_MODE  post | get | list | search | mix | ndr (NDR events with a call action)
+--   BENCH_MODE  post | get | list | search | mix | ndr (NDR events with a call action) | lead |
+--               dispute | leadlist (a page of 20 leads with funnelMetrics)
 --   BENCH_TOKEN platform token; BENCH_COMPANY company; BENCH_IDS highest ticket number for reads
 --   BENCH_RUN   a nonce that keeps ndrEventIds unique across runs
 local mode = os.getenv("BENCH_MODE") or "post"
@@ -31,6 +32,13 @@ local lists = {
   "/api/v1/support/tickets?priority=critical&sortBy=slaDueAt&limit=20&page=2",
 }
 
+local leadlists = {
+  "/api/v1/crm/leads?limit=20&page=5",
+  "/api/v1/crm/leads?territory=T3&limit=20&page=2",
+  "/api/v1/crm/leads?status=prospect,qualified&territory=T3&sortBy=-score&limit=20",
+  "/api/v1/crm/leads?source=referral&assignedTo=REP-000007&limit=20",
+}
+
 local function get_one()
   local id = math.random(1, ids)
   return wrk.format("GET", string.format("/api/v1/support/tickets/TKT-%06d", id), headers)
@@ -51,6 +59,18 @@ request = function()
       '"customer":{"name":"Asha","phone":"9876543210"}}',
       run, tid or 0, counter, counter, counter, counter, counter % 3 + 1, counter % 10)
     return wrk.format("POST", "/api/v1/ndr/events", headers, body)
+  elseif mode == "lead" then
+    -- A phone and an email of its own: no duplicate of an open lead.
+    local body = string.format('{"name":"Lead %d","phone":"9%03d%d%05d","email":"lead-%s-%d-%d@bench.in",' ..
+      '"source":"referral","territory":"T%d","estimatedValue":25000}', counter, (tonumber(run) or 0) % 1000,
+      (tid or 0) % 10, counter % 100000, run, tid or 0, counter, counter % 10)
+    return wrk.format("POST", "/api/v1/crm/leads", headers, body)
+  elseif mode == "dispute" then
+    local body = string.format('{"type":"damaged-goods","claimAmount":1499.5,"relatedOrderId":"ORD-%d",' ..
+      '"shipmentId":"SHP-%d","description":"Box crushed on arrival"}', counter, counter)
+    return wrk.format("POST", "/api/v1/disputes", headers, body)
+  elseif mode == "leadlist" then
+    return wrk.format("GET", leadlists[(counter % #leadlists) + 1], headers)
   elseif mode == "search" then
     return wrk.format("GET", "/api/v1/support/tickets?q=refund&limit=20", headers)
   else -- mix: 70% reads

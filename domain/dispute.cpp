@@ -173,6 +173,37 @@ result<std::vector<event_draft>> decide_create(const create_cmd& c, const std::s
 
 result<std::vector<event_draft>> decide_update(const dispute& d, const update_cmd& c,
                                                const authority& a, const origin& o) {
+  if (c.claim_paise) { // the rest is decided against the claim as it will be
+    dispute with_claim = d;
+    with_claim.claim_paise = *c.claim_paise;
+    update_cmd rest = c;
+    rest.claim_paise.reset();
+    validation v;
+    if (*c.claim_paise <= 0)
+      v.add("claimAmount", "must be above 0");
+    else if (!c.refund_paise && d.refund_paise && *d.refund_paise > *c.claim_paise)
+      v.add("claimAmount", "must not be below the refund set in decision");
+    if (!v.ok())
+      return std::move(v).to_error("the update is not valid");
+    std::vector<event_draft> out;
+    if (!rest.status && !rest.resolution && !rest.refund_paise && !rest.notes) {
+      if (d.st != status::investigation && d.st != status::decision)
+        return conflict("the claim is set in investigation or decision; dispute " + d.id + " is "
+                          + to_string(d.st), "claimAmount", "the claim is set before a resolution");
+    } else {
+      auto more = decide_update(with_claim, rest, a, o);
+      if (!more)
+        return more.take_error();
+      if (d.st != status::investigation && d.st != status::decision)
+        return conflict("the claim is set in investigation or decision; dispute " + d.id + " is "
+                          + to_string(d.st), "claimAmount", "the claim is set before a resolution");
+      out = std::move(more.value());
+    }
+    out.insert(out.begin(), make(o, d.id, "dispute.claim_set", json::object([&](json::writer& w) {
+                                   json::kv_money(w, "claimAmount", *c.claim_paise);
+                                 })));
+    return out;
+  }
   validation v;
   std::optional<status> to;
   std::optional<resolution> res;
@@ -309,7 +340,7 @@ bool apply(dispute& d, const event& e) {
     return false;
   if (!std::string_view(e.type).starts_with(prefix))
     return true;
-  timeline_entry entry{e.at, e.type.substr(prefix.size()), e.actor, {}, {}, {}, resolution::none, {}};
+  timeline_entry entry{e.at, e.type.substr(prefix.size()), e.actor, {}, {}, {}, resolution::none, {}, {}};
   bool listed = true;
   if (e.type == "dispute.created") {
     d = dispute{};
@@ -332,6 +363,12 @@ bool apply(dispute& d, const event& e) {
     entry.from = to_string(d.st);
     entry.to = to_string(*to);
     d.st = *to;
+  } else if (e.type == "dispute.claim_set") {
+    auto claim = get_money(data, "claimAmount");
+    if (!claim)
+      return false;
+    d.claim_paise = *claim;
+    entry.claim_paise = claim;
   } else if (e.type == "dispute.decision_set") {
     d.res = parse_resolution(get_str(data, "resolution")).value_or(resolution::none);
     d.refund_paise = get_money(data, "refundAmount");
@@ -398,6 +435,8 @@ void write_json(json::writer& w, const dispute& d, bool with_timeline) {
         json::kv(w, "to", t.to);
       if (t.type == "note_added")
         json::kv(w, "note", t.note);
+      if (t.type == "claim_set")
+        kv_money_or_null(w, "claimAmount", t.claim_paise);
       if (t.type == "decision_set" || t.type == "resolved") {
         json::kv_or_null(w, "resolution", to_string(t.res));
         kv_money_or_null(w, "refundAmount", t.refund_paise);

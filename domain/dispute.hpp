@@ -10,7 +10,8 @@
 // agent, exactly at the limit allowed, on every request that resolves (PUT or /resolve). A body
 // is validated (422) before the workflow is consulted (409), and the workflow before the role.
 //
-// Events: dispute.created, dispute.status_changed {from,to} (investigation->decision,
+// Events: dispute.created, dispute.claim_set {claimAmount} (PUT claimAmount, before a
+// resolution), dispute.status_changed {from,to} (investigation->decision,
 // resolved->closed), dispute.decision_set {resolution, refundAmount} (PUT of resolution or
 // refundAmount in `decision`), dispute.note_added {noteId, note}, dispute.resolved
 // {resolution, refundAmount} (status resolved, resolvedAt), and with it, for the platform,
@@ -57,6 +58,7 @@ struct timeline_entry {
   std::string note;     // note_added
   resolution res = resolution::none;       // decision_set, resolved
   std::optional<std::int64_t> refund_paise; // decision_set, resolved
+  std::optional<std::int64_t> claim_paise;  // claim_set
   bool operator==(const timeline_entry&) const = default;
 };
 constexpr std::size_t max_notes = 1000;
@@ -102,6 +104,8 @@ struct create_cmd {
 };
 
 struct update_cmd {
+  std::optional<std::int64_t> claim_paise; // > 0; in investigation or decision (an automatic
+                                           // dispute starts at 0: staff set the claim)
   std::optional<std::string> status;
   std::optional<std::string> resolution;
   std::optional<std::int64_t> refund_paise;

@@ -32,6 +32,12 @@ constexpr reader readers[] = {
   {"POST", "/api/v1/crm/call-logs/CALL-000001/callback", "admin"},     // callback
   {"POST", "/api/v1/admin/api-keys", "platform"},                      // API key
   {"PUT", "/api/v1/crm/dispatcher/settings", "admin"},                 // dispatch settings
+  {"POST", "/api/v1/crm/leads", "agent"},                              // create lead
+  {"PUT", "/api/v1/crm/leads/LEAD-000001", "admin"},                   // update lead
+  {"POST", "/api/v1/crm/leads/LEAD-000001/convert", "admin"},          // convert lead
+  {"POST", "/api/v1/disputes", "agent"},                               // create dispute
+  {"PUT", "/api/v1/disputes/DSP-000001", "agent"},                     // update dispute
+  {"POST", "/api/v1/disputes/DSP-000001/resolve", "agent"},            // resolve dispute
 };
 
 } // namespace

@@ -29,6 +29,10 @@ constexpr route routes[] = {
   {"/api/v1/audit/events", "admin"},
   {"/api/v1/admin/api-keys", "platform"},
   {"/api/v1/shipments/SHP-1/timeline", "viewer"},
+  {"/api/v1/crm/leads", "agent"},
+  {"/api/v1/crm/leads/funnel", "viewer"},
+  {"/api/v1/disputes", "viewer"},
+  {"/api/v1/disputes/metrics", "viewer"},
 };
 
 /// What parse_target and query_params promise of a target they accept.

@@ -96,6 +96,34 @@ BODIES = {
     10: [  # PUT dispatcher/settings
         '{"assignTickets":true}', '{"assignTickets":false}', '{"assignTickets":null}', '{"assignTickets":"yes"}',
     ],
+    11: [  # POST leads (as an agent)
+        '{"name":"Ravi","phone":"+91 98765 43210","source":"referral","territory":"north"}',
+        '{"name":"Ravi","email":"RAVI@X.IN","source":"marketing","estimatedValue":125000.5,"allowDuplicate":true}',
+        '{"name":"R","phone":"98765","source":"cold-call","estimatedValue":-1,"assignedTo":"REP-999999"}',
+        '{"name":"","email":"nope","source":"support-ticket","relatedSupportTicketId":"TKT-000001"}',
+        '{"name":"x","phone":"9876543210","source":"referral","estimatedValue":1.234}',
+    ],
+    12: [  # PUT leads/:id
+        '{"status":"qualified"}', '{"status":"won"}', '{"status":"lost"}', '{"status":"prospect"}',
+        '{"status":"gone"}', '{"assignedTo":null}', '{"assignedTo":"REP-000001","notes":"called back"}', '{}',
+    ],
+    13: [  # POST leads/:id/convert
+        '{"orderId":"ORD-9"}', '{"orderId":"ORD 9"}', '{}', '{"orderId":null}',
+    ],
+    14: [  # POST disputes (as an agent)
+        '{"type":"damaged-goods","claimAmount":1499.5}',
+        '{"type":"lost-shipment","claimAmount":10,"relatedSupportTicketId":"TKT-000001","shipmentId":"SHP-1"}',
+        '{"type":"stolen","claimAmount":0,"relatedOrderId":"ORD|1"}', '{"type":"quality-issue","claimAmount":1e400}',
+    ],
+    15: [  # PUT disputes/:id (as an agent)
+        '{"status":"decision"}', '{"status":"resolved","resolution":"refund","refundAmount":5000}',
+        '{"status":"resolved","resolution":"refund","refundAmount":5000.01}', '{"resolution":"replacement"}',
+        '{"refundAmount":99999}', '{"status":"closed","notes":"done"}', '{"status":"archived"}',
+    ],
+    16: [  # POST disputes/:id/resolve (as an agent)
+        '{"resolution":"refund","refundAmount":100}', '{"resolution":"rejected"}', '{"resolution":"refund"}',
+        '{"resolution":"replacement","refundAmount":1}',
+    ],
 }
 
 # fuzz_query: (route index of fuzz_query.cpp, query string).
@@ -120,6 +148,12 @@ QUERIES = {
         "limit=5000", "type=ticket.status_changed", "after=2&limit=3"],
     8: ["companyId=acme", "companyId=", "companyId=c"],
     9: ["", "x=1"],
+    10: ["status=prospect%2Cqualified&territory=north&sortBy=-score", "source=referral,marketing&assignedTo=me",
+         "assignedTo=null&sortBy=estimatedValue&page=2&limit=5", "status=cold", "sortBy=name", "territory="],
+    11: ["from=2020-01-01T00:00:00.000Z&to=2030-01-01T00:00:00.000Z", "from=never", ""],
+    12: ["stalled=true", "stalled=maybe", "status=decision,resolved&type=damaged-goods&sortBy=-claimAmount",
+         "type=flood", "sortBy=refundAmount"],
+    13: ["", "from=2020-01-01T00%3A00%3A00Z", "to=x"],
 }
 
 

@@ -106,6 +106,10 @@ void start() {
   must(201, make_request("POST", "/api/v1/ndr/events", bearer("admin"),
                          R"({"ndrEventId":"N-1","shipmentId":"SHP-1","action":"call","territory":"north"})"));
   w->agent_key = make_key("agent", "REP-000001");
+  must(201, make_request("POST", "/api/v1/crm/leads", bearer("admin"),
+                         R"({"name":"Ravi","phone":"9876543210","source":"referral","territory":"north"})"));
+  must(201, make_request("POST", "/api/v1/disputes", bearer("admin"),
+                         R"({"type":"damaged-goods","claimAmount":1499.5,"relatedSupportTicketId":"TKT-000001"})"));
 }
 
 } // namespace

@@ -159,6 +159,7 @@ void add_dispute_routes(router& r) {
     if (!b)
       return reply(b.err());
     disputes::update_cmd cmd;
+    cmd.claim_paise = b->money("claimAmount");
     cmd.status = b->str("status");
     cmd.resolution = b->str("resolution");
     cmd.refund_paise = b->money("refundAmount");

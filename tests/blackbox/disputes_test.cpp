@@ -475,6 +475,23 @@ TEST_F(disputes, an_agent_may_refund_exactly_the_limit) {
   EXPECT_EQ(resolve(agent, replaced, R"({"resolution":"replacement"})"), 200);
 }
 
+TEST_F(disputes, the_claim_may_change_before_a_resolution_and_bounds_the_refund) {
+  auto agent = key(company(), "agent");
+  auto id = dispute(agent); // claim 10000
+  EXPECT_EQ(put(agent, id, R"({"claimAmount":0})"), 422);
+  EXPECT_EQ(put(agent, id, R"({"claimAmount":2500.5})"), 200);
+  auto r = get(agent, id);
+  EXPECT_EQ(money(r.json(), "claimAmount"), 2500.5);
+  EXPECT_EQ(timeline_types(r).back(), "claim_set");
+  ASSERT_EQ(move(agent, id, "decision"), 200);
+  EXPECT_EQ(resolve(agent, id, R"({"resolution":"refund","refundAmount":2600})"), 422); // above the claim
+  EXPECT_EQ(put(agent, id, R"({"claimAmount":3000,"resolution":"refund","refundAmount":2600})"), 200);
+  EXPECT_EQ(put(agent, id, R"({"claimAmount":2000})"), 422); // below the refund set in decision
+  EXPECT_EQ(put(agent, id, R"({"status":"resolved"})"), 200);
+  EXPECT_EQ(put(agent, id, R"({"claimAmount":4000})"), 409); // resolved: the claim is settled
+  EXPECT_EQ(money(get(agent, id).json(), "refundAmount"), 2600.0);
+}
+
 TEST_F(disputes, an_agent_refund_above_the_limit_is_403_on_resolve_and_on_put) {
   auto agent = key(company(), "agent");
   auto manager = key(company(), "manager");

@@ -925,3 +925,53 @@ TEST(dispute_index, metrics_hand_counted) {
 
 } // namespace
 } // namespace crm::disputes
+
+namespace crm::disputes {
+namespace {
+
+// An automatic dispute starts with claim 0: staff set the claim before a refund can be decided.
+TEST(dispute_claim, the_claim_is_set_before_a_resolution_and_bounds_the_refund) {
+  fixture f(100);
+  tickets::ticket t;
+  t.id = "TKT-000009";
+  t.cat = tickets::category::logistics;
+  f.d = {};
+  f.log.clear();
+  f.feed(decide_automatic(t, "DSP-000002", f.who));
+  EXPECT_EQ(f.d.claim_paise, 0);
+  update_cmd u;
+  u.claim_paise = 0;
+  auto r = f.put(u);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, errc::invalid);
+  u.claim_paise = 250'000;
+  ASSERT_TRUE(f.put(u).ok());
+  EXPECT_EQ(f.d.claim_paise, 250'000);
+  EXPECT_EQ(f.d.timeline.back().type, "claim_set");
+  ASSERT_TRUE(f.put_status("decision").ok());
+  update_cmd both; // a new claim and a refund within it, in one request
+  both.claim_paise = 300'000;
+  both.resolution = "refund";
+  both.refund_paise = 300'000;
+  r = f.put(both);
+  ASSERT_TRUE(r.ok()) << r.err().message;
+  EXPECT_EQ(types_of(r.value()), (std::vector<std::string>{"dispute.claim_set", "dispute.decision_set"}));
+  update_cmd lower; // below the refund set in decision
+  lower.claim_paise = 100'000;
+  r = f.put(lower);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, errc::invalid);
+  ASSERT_TRUE(f.resolve("refund", 300'000).ok());
+  update_cmd late;
+  late.claim_paise = 400'000;
+  r = f.put(late);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().code, errc::conflict);
+  dispute replayed; // the claim is rebuilt from the log
+  for (auto& e : f.log)
+    ASSERT_TRUE(apply(replayed, e));
+  EXPECT_EQ(replayed, f.d);
+}
+
+} // namespace
+} // namespace crm::disputes
