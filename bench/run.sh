@@ -95,7 +95,8 @@ pair post_sync $PORT post 1000 post
 stop_crm
 
 # 100k tickets: the filtered page, and memory per open ticket.
-"$B/crm-bench-seed" --data-dir "$WORK/list" --company bench --tickets 100000 --leads 100000 >/dev/null
+"$B/crm-bench-seed" --data-dir "$WORK/list" --company bench --tickets 100000 >/dev/null
+"$B/crm-bench-seed" --data-dir "$WORK/leads" --company bench --tickets 0 --leads 100000 >/dev/null
 start_crm "$WORK/empty"
 EMPTY_RSS=$(rss_kb $SERVER_PID)
 stop_crm
@@ -103,6 +104,8 @@ start_crm "$WORK/list"
 LIST_RSS=$(rss_kb $SERVER_PID)
 pair list $PORT list 100000 get
 pair search $PORT search 100000 get
+stop_crm
+start_crm "$WORK/leads"
 pair leadlist $PORT leadlist 100000 get
 stop_crm
 

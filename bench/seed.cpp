@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
         crm::leads::apply(l, crm::event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
       crm::leads::update_cmd u;
       u.status = steps[(i / 2) % 5];
-      for (auto& d : crm::leads::decide_update(l, u, o).value())
+      auto more = crm::leads::decide_update(l, u, o); // kept: the loop must not outlive it
+      for (auto& d : more.value())
         drafts.push_back(std::move(d));
     }
     j.submit({std::move(drafts), {}, {}});

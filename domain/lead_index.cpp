@@ -48,8 +48,46 @@ lead_index::row lead_index::row_of(const lead& l) {
   if (by_territory_.size() <= names_.size()) {
     by_territory_.resize(names_.size() + 1);
     by_assignee_.resize(names_.size() + 1);
+    in_territory_.resize(names_.size() + 1);
+    of_assignee_.resize(names_.size() + 1);
   }
   return r;
+}
+
+namespace {
+
+void add_slot(std::vector<std::uint32_t>& v, std::uint32_t slot) {
+  if (v.empty() || v.back() < slot) // a new lead: the highest slot yet
+    return v.push_back(slot);
+  auto it = std::lower_bound(v.begin(), v.end(), slot);
+  if (it == v.end() || *it != slot)
+    v.insert(it, slot);
+}
+
+void remove_slot(std::vector<std::uint32_t>& v, std::uint32_t slot) {
+  auto it = std::lower_bound(v.begin(), v.end(), slot);
+  if (it != v.end() && *it == slot)
+    v.erase(it);
+}
+
+} // namespace
+
+void lead_index::post(std::uint32_t slot, const row* before, const row& after) {
+  if (!before || before->territory != after.territory) {
+    if (before)
+      remove_slot(in_territory_[before->territory], slot);
+    add_slot(in_territory_[after.territory], slot);
+  }
+  if (!before || before->assignee != after.assignee) {
+    if (before)
+      remove_slot(of_assignee_[before->assignee], slot);
+    add_slot(of_assignee_[after.assignee], slot);
+  }
+  if (!before || before->src != after.src) {
+    if (before)
+      remove_slot(of_source_[static_cast<std::size_t>(before->src)], slot);
+    add_slot(of_source_[static_cast<std::size_t>(after.src)], slot);
+  }
 }
 
 void lead_index::tally(const lead& l, const row& r, std::uint64_t n, bool add) {
@@ -115,10 +153,13 @@ void lead_index::put(lead l) {
   if (fresh) {
     leads_.push_back(std::move(p));
     rows_.push_back(r);
+    post(slot, nullptr, r);
   } else {
+    const row before = rows_[slot];
     erase(slot);
     leads_[slot] = std::move(p);
     rows_[slot] = r;
+    post(slot, &before, r);
   }
   insert(slot);
 }
@@ -205,13 +246,54 @@ list_page lead_index::list(const list_query& q) const {
   list_page out;
   std::vector<std::uint32_t> hits;
   bool scanned = false;
+  // The leads to look at: those of the most selective filter (its values' postings are
+  // disjoint: a lead has one territory, one assignee, one source), else all.
+  std::vector<const slots*> candidates;
+  std::size_t fewest = SIZE_MAX;
+  auto consider = [&](std::vector<const slots*> lists) {
+    std::sort(lists.begin(), lists.end()); // a value given twice is looked at once
+    lists.erase(std::unique(lists.begin(), lists.end()), lists.end());
+    std::size_t n = 0;
+    for (auto* l : lists)
+      n += l->size();
+    if (n < fewest) {
+      fewest = n;
+      candidates = std::move(lists);
+    }
+  };
+  static const slots no_slots;
+  auto postings = [&](const std::vector<slots>& by_id, const std::vector<std::uint32_t>& ids) {
+    std::vector<const slots*> lists;
+    for (auto id : ids)
+      lists.push_back(id < by_id.size() ? &by_id[id] : &no_slots);
+    return lists;
+  };
+  if (!territories.empty())
+    consider(postings(in_territory_, territories));
+  if (!assignees.empty())
+    consider(postings(of_assignee_, assignees));
+  if (!q.sources.empty()) {
+    std::vector<const slots*> lists;
+    for (auto s : q.sources)
+      lists.push_back(&of_source_[static_cast<std::size_t>(s)]);
+    consider(std::move(lists));
+  }
   auto scan = [&](bool count) {
-    for (std::uint32_t slot = 0; slot < rows_.size(); ++slot)
+    auto visit = [&](std::uint32_t slot) {
       if (keep(rows_[slot])) {
         hits.push_back(slot);
         if (count)
           out.funnel[static_cast<std::size_t>(rows_[slot].st)] += 1;
       }
+    };
+    if (candidates.empty()) {
+      for (std::uint32_t slot = 0; slot < rows_.size(); ++slot)
+        visit(slot);
+    } else {
+      for (auto* l : candidates)
+        for (auto slot : *l)
+          visit(slot);
+    }
     scanned = true;
   };
   if (known) {

@@ -98,6 +98,13 @@ private:
   counts all_{};
   std::vector<counts> by_territory_, by_assignee_; // by name id
   std::array<counts, 4> by_source_{};
+  /// The slots of each territory, assignee and source, sorted: a query with two filters or more
+  /// looks only at the leads of its most selective one.
+  using slots = std::vector<std::uint32_t>;
+  std::vector<slots> in_territory_, of_assignee_; // by name id
+  std::array<slots, 4> of_source_;
+  /// Moves `slot` between the postings of `before` (null: new) and `after`, where they differ.
+  void post(std::uint32_t slot, const row* before, const row& after);
   std::unordered_map<std::string, std::set<std::uint64_t>> open_phone_, open_email_; // key -> numbers
   std::unordered_map<std::string, std::size_t> open_of_;
 };

@@ -27,6 +27,8 @@ step() { # step NAME COMMAND...: runs it, and notes its failure for the summary 
   shift
   "$@" || { status=1; failed+=("$name"); }
 }
+# ctest lists the tests that failed here; shown again at the end, where a CI log's tail is read.
+rm -f build*/Testing/Temporary/LastTestsFailed*.log
 capture="$PWD/build/openapi-capture.jsonl"
 rm -f "$capture"
 echo "=== release: test"
@@ -43,5 +45,8 @@ if [ "$status" -eq 0 ]; then
   echo "=== test summary: every step passed (release, openapi, asan, tsan, fuzz)"
 else
   echo "=== test summary: FAILED: ${failed[*]} (search this log for '=== <step>')"
+  for f in build*/Testing/Temporary/LastTestsFailed*.log; do
+    [ -s "$f" ] && { echo "--- failed tests in ${f%%/*}:"; cat "$f"; }
+  done
 fi
 exit $status
