@@ -14,12 +14,16 @@
 #include "actors/company_view.hpp"
 #include "domain/call.hpp"
 #include "domain/clock.hpp"
+#include "domain/notification.hpp"
 #include "domain/ticket.hpp"
 #include "storage/crypto.hpp"
 #include "storage/journal.hpp"
 
 namespace crm::storage {
 class store; // storage/store.hpp, where it is read: RocksDB's headers stay out of http/
+}
+namespace crm::outbound {
+class courier; // outbound/courier.hpp: libcurl stays out of the other files
 }
 
 namespace crm::actors {
@@ -37,6 +41,16 @@ struct settings {
   std::int64_t refund_limit_paise = 500'000;     // refunds above need a manager or admin key
 };
 
+/// The notification channels (each off until configured) and the retry policy (notifier.hpp).
+struct notify_config {
+  std::string smtp_url, smtp_from, smtp_user, smtp_password;
+  std::string whatsapp_url, whatsapp_token;
+  std::string sms_url, sms_token;
+  std::string webhook_url, webhook_secret;
+  notifications::policy policy;
+  bool on(notifications::channel c) const;
+};
+
 class directory;
 
 struct env {
@@ -50,11 +64,15 @@ struct env {
   caf::actor performance; // reps' performance, kept incrementally
   caf::actor loader;      // reads tickets with notes for their actors, off the scheduler
   const storage::field_cipher* cipher = nullptr;
+  notify_config notify;
+  caf::actor notifier;                  // the outbox (notifier.hpp)
+  outbound::courier* courier = nullptr; // outbound HTTP and SMTP, on a thread of its own
   std::atomic<std::uint64_t> next_ticket{1};
   std::atomic<std::uint64_t> next_rep{1};
   std::atomic<std::uint64_t> next_call{1};
   std::atomic<std::uint64_t> next_lead{1};
   std::atomic<std::uint64_t> next_dispute{1};
+  std::atomic<std::uint64_t> next_notification{1};
   std::atomic<std::int64_t> resident_tickets{0};
 
   std::string new_ticket_id() { return format_id("TKT", next_ticket++); }
@@ -62,6 +80,7 @@ struct env {
   std::string new_call_id() { return format_id("CALL", next_call++); }
   std::string new_lead_id() { return format_id("LEAD", next_lead++); }
   std::string new_dispute_id() { return format_id("DSP", next_dispute++); }
+  std::string new_notification_id() { return format_id("NTF", next_notification++); }
   static std::string format_id(const char* prefix, std::uint64_t n) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%s-%06llu", prefix, static_cast<unsigned long long>(n));

@@ -7,6 +7,8 @@
 #include <unordered_map>
 
 #include "actors/company_actor.hpp"
+#include "actors/notifier.hpp"
+#include "outbound/courier.hpp"
 #include "actors/ticket_actor.hpp"
 #include "actors/timer_service.hpp"
 #include "storage/store.hpp"
@@ -100,6 +102,9 @@ result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm:
   rt->cipher_ = std::make_unique<storage::field_cipher>(std::move(cipher.value()));
   auto& e = rt->env_;
   e.cipher = rt->cipher_.get();
+  e.notify = opts.notify;
+  rt->courier_ = std::make_unique<outbound::courier>();
+  e.courier = rt->courier_.get();
   e.db = rt->store_.get();
   e.journal = rt->journal_.get();
   e.clk = &clk;
@@ -122,6 +127,12 @@ result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm:
   e.loader = rt->loader_;
   if (auto r = rt->recover(); !r)
     return r.take_error();
+  // The notifier takes what the journal writes from now on, and reads the log after its cursor
+  // first (notifier.hpp).
+  auto notifier = e.notifier;
+  rt->journal_->set_tap([](const event_draft& d) { return may_notify(d.type); },
+                        [notifier](std::vector<event> evs) { caf::anon_send(notifier, notify_events{std::move(evs)}); });
+  caf::anon_send(notifier, catch_up_atom::value);
   return rt;
 }
 
@@ -155,8 +166,19 @@ result<bool> runtime::recover() {
   env_.next_call = rs.max_call_number + 1;
   env_.next_lead = rs.max_lead_number + 1;
   env_.next_dispute = rs.max_dispute_number + 1;
+  env_.next_notification = rs.max_notification_number + 1;
   if (auto r = idem_->recover(*store_); !r)
     return r.take_error();
+  // The notifier's cursor: without one (a data dir older than the notifier) the log so far is
+  // history and makes no messages; what recovery writes from here on does.
+  std::uint64_t notify_cursor = journal_->last_seq();
+  {
+    auto row = store_->get(storage::cf::meta, notify_cursor_key);
+    if (!row)
+      return row.take_error();
+    if (row.value())
+      notify_cursor = storage::get_be64(*row.value());
+  }
 
   // Timers: fire what came due while down, once; keep the rest.
   auto now = clk_.wall_now();
@@ -271,6 +293,15 @@ result<bool> runtime::recover() {
   }
   stats_.disputes = rs.disputes.size();
   rs.disputes.clear();
+  {
+    auto outbox = std::make_shared<std::vector<notifications::notification>>();
+    for (auto& [id, n] : rs.notifications)
+      if (!n.id.empty())
+        outbox->push_back(std::move(n));
+    stats_.notifications = outbox->size();
+    rs.notifications.clear();
+    env_.notifier = system_->spawn<caf::detached>(notifier_actor, &env_, std::move(outbox), notify_cursor);
+  }
   for (auto& [company, on] : rs.assign_tickets)
     seeds[company].data.assign_tickets = on;
   stats_.reps = rs.reps.size();
@@ -317,6 +348,8 @@ void runtime::shutdown() {
     caf::anon_send_exit(loader_, caf::exit_reason::user_shutdown);
   if (performance_)
     caf::anon_send_exit(performance_, caf::exit_reason::user_shutdown);
+  if (env_.notifier)
+    caf::anon_send_exit(env_.notifier, caf::exit_reason::user_shutdown);
   system_->await_all_actors_done();
   if (dir_)
     dir_->clear();
@@ -327,6 +360,9 @@ void runtime::shutdown() {
   env_.loader = nullptr;
   performance_ = nullptr;
   env_.performance = nullptr;
+  env_.notifier = nullptr;
+  env_.courier = nullptr;
+  courier_.reset(); // unfinished transfers end with "shut down"; nobody listens any more
 }
 
 runtime::runtime(const crm::clock& clk) : clk_(clk) {}

@@ -31,6 +31,7 @@ struct runtime_options {
   std::size_t journal_max_batch = 4096;
   std::string master_key;          // 64 hex characters (CRM_MASTER_KEY or DIR/master.key)
   std::string master_key_previous; // CRM_MASTER_KEY_PREVIOUS, may be empty
+  notify_config notify;            // the notification channels (CONTRACT section 11)
 };
 
 struct recovery_stats {
@@ -40,6 +41,7 @@ struct recovery_stats {
   std::size_t calls = 0;
   std::size_t leads = 0;
   std::size_t disputes = 0;
+  std::size_t notifications = 0;
   std::size_t companies = 0;
   std::size_t timers_fired = 0;
   std::size_t timers_armed = 0;
@@ -73,6 +75,7 @@ public:
   std::size_t companies() const { return dir_->size(); }
   caf::actor timers() const { return env_.timers; }
   caf::actor performance() const { return performance_; }
+  caf::actor notifier() const { return env_.notifier; }
   key_registry& keys() { return *keys_; }
   idempotency_store& idempotency() { return *idem_; }
   caf::actor_system& system() { return *system_; }
@@ -98,6 +101,7 @@ private:
   std::unique_ptr<storage::store> store_;
   std::unique_ptr<storage::journal> journal_;
   std::unique_ptr<storage::field_cipher> cipher_;
+  std::unique_ptr<outbound::courier> courier_;
   std::unique_ptr<caf::actor_system_config> caf_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<directory> dir_;

@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include <cstdlib>
 #include <thread>
 
 #include "domain/time_format.hpp"
@@ -54,13 +55,13 @@ void add_flags(CLI::App& app, config& c) {
   flag(app, "--clock-offset", c.clock_offset, "run with the wall clock moved forward by this (drills, tests)");
   flag(app, "--port-file", c.port_file,
        "once listening, write the port to this file (with --listen HOST:0, the port the OS chose)");
-  flag(app, "--smtp-url", c.smtp_url, "smtp://HOST:PORT (not used yet)");
-  flag(app, "--smtp-from", c.smtp_from, "sender address (not used yet)");
-  flag(app, "--whatsapp-url", c.whatsapp_url, "WhatsApp gateway (not used yet)");
-  flag(app, "--sms-url", c.sms_url, "SMS gateway (not used yet)");
-  flag(app, "--webhook-url", c.webhook_url, "platform webhook (not used yet)");
-  flag(app, "--notify-retry-delay", c.notify_retry_delay, "first notification retry delay (not used yet)");
-  flag(app, "--notify-max-attempts", c.notify_max_attempts, "notification attempts (not used yet)");
+  flag(app, "--smtp-url", c.smtp_url, "smtp://HOST:PORT: email (with --smtp-from; CRM_SMTP_USER, CRM_SMTP_PASSWORD when the server asks)");
+  flag(app, "--smtp-from", c.smtp_from, "the sender address of emails");
+  flag(app, "--whatsapp-url", c.whatsapp_url, "WhatsApp gateway URL (bearer CRM_WHATSAPP_TOKEN)");
+  flag(app, "--sms-url", c.sms_url, "SMS gateway URL (bearer CRM_SMS_TOKEN)");
+  flag(app, "--webhook-url", c.webhook_url, "platform webhook URL (signed with CRM_WEBHOOK_SECRET)");
+  flag(app, "--notify-retry-delay", c.notify_retry_delay, "the first wait after a failed delivery; doubles, up to 10 minutes");
+  flag(app, "--notify-max-attempts", c.notify_max_attempts, "tries of a message before it is failed");
   flag(app, "--summary-at", c.summary_at, "daily summary time (not used yet)");
   flag(app, "--timezone", c.timezone, "timezone of --summary-at (not used yet)");
 }
@@ -134,6 +135,30 @@ result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_
   if (!limit)
     return error{errc::invalid, "--refund-approval-limit: rupees, at least 0, at most two decimals"};
   rt.cfg.refund_limit_paise = *limit;
+  auto& n = rt.notify;
+  n.smtp_url = c.smtp_url;
+  n.smtp_from = c.smtp_from;
+  n.whatsapp_url = c.whatsapp_url;
+  n.sms_url = c.sms_url;
+  n.webhook_url = c.webhook_url;
+  auto secret = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  n.smtp_user = secret("CRM_SMTP_USER");
+  n.smtp_password = secret("CRM_SMTP_PASSWORD");
+  n.whatsapp_token = secret("CRM_WHATSAPP_TOKEN");
+  n.sms_token = secret("CRM_SMS_TOKEN");
+  n.webhook_secret = secret("CRM_WEBHOOK_SECRET");
+  for (auto* url : {&n.smtp_url, &n.whatsapp_url, &n.sms_url, &n.webhook_url})
+    if (!url->empty() && url->find("://") == std::string::npos)
+      return error{errc::invalid, "a channel URL needs a scheme (http://, https://, smtp://): " + *url};
+  if (!n.smtp_url.empty() && n.smtp_from.empty())
+    return error{errc::invalid, "--smtp-url needs --smtp-from"};
+  n.policy.retry_delay = *duration("--notify-retry-delay", c.notify_retry_delay);
+  if (c.notify_max_attempts < 1 || c.notify_max_attempts > 100)
+    return error{errc::invalid, "--notify-max-attempts: 1..100"};
+  n.policy.max_attempts = static_cast<std::uint32_t>(c.notify_max_attempts);
   auto passivate = duration("--passivate-after", c.passivate_after);
   if (!passivate)
     return passivate.take_error();

@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
   crm::http::add_call_routes(router);
   crm::http::add_lead_routes(router);
   crm::http::add_dispute_routes(router);
+  crm::http::add_notification_routes(router);
   crm::http::add_admin_routes(router);
   crm::http::server server(router, srv_opts, http_log);
   if (auto r = server.start(); !r) {

@@ -35,6 +35,9 @@ void replay_state::apply(const event& e) {
   } else if (e.type.compare(0, 8, "dispute.") == 0) {
     disputes::apply(disputes[e.entity], e);
     track_number(e.entity, max_dispute_number);
+  } else if (e.type.compare(0, 13, "notification.") == 0) {
+    notifications::apply(notifications[e.entity], e);
+    track_number(e.entity, max_notification_number);
   } else if (e.type == "company.dispatch_settings_changed") {
     simdjson::dom::element d;
     bool on = false;

@@ -10,6 +10,7 @@
 #include "domain/call.hpp"
 #include "domain/dispute.hpp"
 #include "domain/lead.hpp"
+#include "domain/notification.hpp"
 #include "domain/rep.hpp"
 #include "domain/ticket.hpp"
 
@@ -31,6 +32,8 @@ struct replay_state {
   std::unordered_map<std::string, reps::rep> reps;
   std::unordered_map<std::string, leads::lead> leads;
   std::unordered_map<std::string, disputes::dispute> disputes;
+  std::unordered_map<std::string, notifications::notification> notifications;
+  std::uint64_t max_notification_number = 0;
   std::uint64_t max_lead_number = 0;
   std::uint64_t max_dispute_number = 0;
   std::uint64_t max_ticket_number = 0;

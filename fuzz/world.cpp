@@ -91,6 +91,7 @@ void start() {
   http::add_call_routes(*w->router);
   http::add_lead_routes(*w->router);
   http::add_dispute_routes(*w->router);
+  http::add_notification_routes(*w->router);
   http::add_admin_routes(*w->router);
   w->router->set_ready(true);
   the = w;

@@ -183,6 +183,7 @@ void add_rep_routes(router& r);
 void add_call_routes(router& r);
 void add_lead_routes(router& r);
 void add_dispute_routes(router& r);
+void add_notification_routes(router& r);
 void add_admin_routes(router& r);
 void add_system_routes(router& r);
 

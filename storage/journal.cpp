@@ -140,11 +140,14 @@ void journal::write_batch(std::vector<submission>& batch) {
   rocksdb::WriteBatch wb;
   std::uint64_t seq;
   std::string hash;
+  std::shared_ptr<const tap> tap;
   {
     std::lock_guard<std::mutex> lock(mu_);
     seq = last_seq_;
     hash = last_hash_;
+    tap = tap_;
   }
+  std::vector<event> tapped;
   std::vector<std::vector<event>> stored(batch.size());
   std::size_t total = 0;
   auto h = [&](cf c) { return store_.handle(c); };
@@ -173,9 +176,12 @@ void journal::write_batch(std::vector<submission>& batch) {
         run_first = seq;
       }
       ++run_count;
+      const bool picked = tap && tap->pick(d);
       // The draft is not needed again: its strings move into the stored event.
       event e{seq, d.at, std::move(d.company_id), std::move(d.entity), std::move(d.type),
               std::move(d.actor), std::move(d.data), std::move(hash), next};
+      if (picked)
+        tapped.push_back(e);
       hash = std::move(next);
       stored[i].push_back(std::move(e));
       ++total;
@@ -206,6 +212,8 @@ void journal::write_batch(std::vector<submission>& batch) {
   }
   if (on_batch_ && st.ok())
     on_batch_(total);
+  if (st.ok() && !tapped.empty())
+    tap->send(std::move(tapped));
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!batch[i].done)
       continue;
@@ -214,6 +222,12 @@ void journal::write_batch(std::vector<submission>& batch) {
     else
       batch[i].done(error{errc::unavailable, "event log write failed: " + st.ToString()});
   }
+}
+
+void journal::set_tap(pick_fn pick, tap_fn send) {
+  auto t = std::make_shared<const tap>(tap{std::move(pick), std::move(send)});
+  std::lock_guard<std::mutex> lock(mu_);
+  tap_ = std::move(t);
 }
 
 result<std::vector<event>> submit_and_wait(journal& j, submission s) {

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -73,6 +74,12 @@ public:
   std::uint64_t last_seq() const;
   std::string last_hash() const;
 
+  /// After each written batch, on the journal thread: the batch's events that `pick` keeps (a
+  /// copy), when any. What the notifier derives its messages from; set once at start.
+  using tap_fn = std::function<void(std::vector<event>)>;
+  using pick_fn = std::function<bool(const event_draft&)>;
+  void set_tap(pick_fn pick, tap_fn tap);
+
 private:
   void run();
   void write_batch(std::vector<submission>& batch);
@@ -80,6 +87,11 @@ private:
   store& store_;
   journal_options opts_;
   std::function<void(std::size_t)> on_batch_;
+  struct tap {
+    pick_fn pick;
+    tap_fn send;
+  };
+  std::shared_ptr<const tap> tap_; // under mu_
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable idle_cv_;

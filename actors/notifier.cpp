@@ -1,0 +1,340 @@
+#include "actors/notifier.hpp"
+
+#include "domain/time_format.hpp"
+#include "outbound/courier.hpp"
+#include "outbound/signing.hpp"
+#include "storage/store.hpp"
+
+namespace crm::actors {
+
+using namespace notifications;
+
+bool notify_config::on(channel c) const {
+  switch (c) {
+    case channel::email: return !smtp_url.empty() && !smtp_from.empty();
+    case channel::whatsapp: return !whatsapp_url.empty();
+    case channel::sms: return !sms_url.empty();
+    case channel::webhook: return !webhook_url.empty();
+  }
+  return false;
+}
+
+bool may_notify(std::string_view type) {
+  return type == "ticket.assigned" || type == "ticket.status_changed" || type == "call.assigned"
+         || type.starts_with("dispute.");
+}
+
+namespace {
+
+thread_local simdjson::dom::parser tl_parser;
+
+queue_cmd webhook(const notify_config& cfg, std::string name, const event& e) {
+  return {channel::webhook, cfg.webhook_url, std::move(name), {}, event_to_json(e)};
+}
+
+} // namespace
+
+std::vector<queue_cmd> messages_for(const event& e, const company_view& view, const notify_config& cfg) {
+  std::vector<queue_cmd> out;
+  simdjson::dom::element d;
+  if (tl_parser.parse(e.data).get(d))
+    return out;
+  auto rep_phone = [&](std::string_view rep) {
+    return view.read([&](const company_data& c) {
+      auto* r = c.roster.find(std::string(rep));
+      return r ? r->phone : std::string();
+    });
+  };
+  if (e.type == "ticket.assigned" || e.type == "call.assigned") {
+    auto to = json::get_str(d, "to");
+    auto phone = to.empty() ? std::string() : rep_phone(to);
+    if (phone.empty() || !cfg.on(channel::whatsapp))
+      return out;
+    std::string body;
+    if (e.type == "call.assigned") {
+      auto order = view.read([&](const company_data& c) {
+        auto* call = c.calls.find(e.entity);
+        return call ? call->order_id : std::string();
+      });
+      body = "New call request for Order #" + (order.empty() ? e.entity : order) + " (" + e.entity + ")";
+    } else {
+      auto subject = view.read([&](const company_data& c) {
+        auto t = c.tickets.find(e.entity);
+        return t ? t->subject : std::string();
+      });
+      body = "New ticket " + e.entity + " assigned to you: " + subject;
+    }
+    out.push_back({channel::whatsapp, phone, e.type == "call.assigned" ? "call.assigned" : "ticket.assigned", {}, body});
+  } else if (e.type == "ticket.status_changed") {
+    auto email = view.read([&](const company_data& c) {
+      auto t = c.tickets.find(e.entity);
+      return t && t->cust ? t->cust->email : std::string();
+    });
+    if (email.empty() || !cfg.on(channel::email))
+      return out;
+    auto to = std::string(json::get_str(d, "to"));
+    out.push_back({channel::email, email, "ticket.status_changed", "Your ticket " + e.entity + " is now " + to,
+                   "Hello,\n\nyour support ticket " + e.entity + " is now " + to + ".\n"});
+  } else if (e.type == "dispute.created" || e.type == "dispute.resolved") {
+    const bool created = e.type == "dispute.created";
+    std::string email;
+    if (created)
+      email = json::get_str(d, "customerEmail");
+    else
+      email = view.read([&](const company_data& c) {
+        auto x = c.disputes.find(e.entity);
+        return x ? x->customer_email : std::string();
+      });
+    if (!email.empty() && cfg.on(channel::email))
+      out.push_back({channel::email, email, e.type,
+                     "Your dispute " + e.entity + (created ? " is opened" : " is resolved"),
+                     "Hello,\n\nyour dispute " + e.entity + (created ? " is opened and under investigation.\n"
+                                                                      : " is resolved.\n")});
+    if (cfg.on(channel::webhook))
+      out.push_back(webhook(cfg, e.type, e));
+  } else if (e.type == "dispute.refund_requested" || e.type == "dispute.replacement_requested") {
+    if (cfg.on(channel::webhook))
+      out.push_back(webhook(cfg, e.type == "dispute.refund_requested" ? "refund.requested" : "replacement.requested", e));
+  }
+  return out;
+}
+
+namespace {
+
+using self_ptr = caf::stateful_actor<notifier_state>*;
+
+void submit(self_ptr self, env* e, std::vector<event_draft> drafts, std::vector<storage::write_op> ops,
+            std::function<void(const result<std::vector<event>>&)> after) {
+  auto& st = self->state;
+  auto token = ++st.tokens;
+  st.writes.emplace(token, std::move(after));
+  auto me = caf::actor_cast<caf::actor>(self);
+  storage::submission sub{std::move(drafts), std::move(ops), {}};
+  sub.done = [me, token](result<std::vector<event>> r) {
+    caf::anon_send(me, persisted{token, std::make_shared<result<std::vector<event>>>(std::move(r))});
+  };
+  e->journal->submit(std::move(sub));
+}
+
+/// Folds written notification events into the outboxes.
+void take(self_ptr self, const std::vector<event>& evs) {
+  auto& st = self->state;
+  for (auto& ev : evs) {
+    if (!ev.type.starts_with("notification."))
+      continue;
+    auto& box = st.outboxes[ev.company_id];
+    notification n;
+    if (auto* known = box.find(ev.entity))
+      n = *known;
+    apply(n, ev);
+    st.company_of[n.id] = ev.company_id;
+    box.put(std::move(n));
+  }
+}
+
+/// Tries every pending message that is due and not in flight.
+void deliver_due(self_ptr self, env* e) {
+  auto& st = self->state;
+  auto now = e->clk->wall_now();
+  auto& cfg = e->notify;
+  for (auto& [company, box] : st.outboxes) {
+    for (auto& id : box.due(now)) {
+      if (!st.in_flight.insert(id).second)
+        continue;
+      const notification& n = *box.find(id);
+      auto me = caf::actor_cast<caf::actor>(self);
+      auto done = [me, id](outbound::outcome o) { caf::anon_send(me, delivered{id, o.ok, std::move(o.error)}); };
+      if (!cfg.on(n.ch) || !e->courier) {
+        caf::anon_send(me, delivered{id, false, std::string("the ") + to_string(n.ch) + " channel is not configured"});
+        continue;
+      }
+      switch (n.ch) {
+        case channel::webhook: {
+          outbound::http_request r;
+          r.url = cfg.webhook_url;
+          r.body = n.body;
+          r.headers = {{"Content-Type", "application/json"},
+                       {"X-CRM-Event", n.event},
+                       {"X-CRM-Delivery", n.id},
+                       {"X-CRM-Signature", "sha256=" + outbound::hmac_sha256_hex(cfg.webhook_secret, n.body)}};
+          e->courier->post(std::move(r), done);
+          break;
+        }
+        case channel::whatsapp:
+        case channel::sms: {
+          outbound::http_request r;
+          const bool wa = n.ch == channel::whatsapp;
+          r.url = wa ? cfg.whatsapp_url : cfg.sms_url;
+          auto& token = wa ? cfg.whatsapp_token : cfg.sms_token;
+          r.body = json::object([&](json::writer& w) {
+            json::kv(w, "to", n.to);
+            json::kv(w, "channel", to_string(n.ch));
+            json::kv(w, "template", n.event);
+            json::kv(w, "body", n.body);
+          });
+          r.headers = {{"Content-Type", "application/json"}, {"X-CRM-Delivery", n.id}};
+          if (!token.empty())
+            r.headers.push_back({"Authorization", "Bearer " + token});
+          e->courier->post(std::move(r), done);
+          break;
+        }
+        case channel::email: {
+          outbound::mail m;
+          m.smtp_url = cfg.smtp_url;
+          m.from = cfg.smtp_from;
+          m.to = n.to;
+          m.user = cfg.smtp_user;
+          m.password = cfg.smtp_password;
+          m.subject = n.subject;
+          m.body = n.body;
+          m.message_id = n.id;
+          e->courier->send(std::move(m), done);
+          break;
+        }
+      }
+    }
+  }
+}
+
+/// Turns events (in seq order, each once) into messages, written with the cursor.
+void process(self_ptr self, env* e, const std::vector<event>& evs) {
+  auto& st = self->state;
+  std::vector<event_draft> drafts;
+  std::uint64_t through = st.processed;
+  for (auto& ev : evs) {
+    if (ev.seq <= st.processed)
+      continue; // seen in the catch-up
+    through = ev.seq;
+    if (!may_notify(ev.type))
+      continue;
+    auto view = e->dir->find(ev.company_id);
+    if (!view)
+      continue;
+    for (auto& cmd : messages_for(ev, *view->view, e->notify))
+      for (auto& d : decide_queue(cmd, e->new_notification_id(), {ev.company_id, "system", e->clk->wall_now()},
+                                  e->notify.policy))
+        drafts.push_back(std::move(d));
+  }
+  if (through == st.processed)
+    return;
+  st.processed = through;
+  // The cursor goes with the messages; without messages it is written now and then (a restart
+  // reads the log from it).
+  if (drafts.empty() && through - st.cursor_written < 10'000)
+    return;
+  std::vector<storage::write_op> ops{{storage::cf::meta, false, notify_cursor_key, storage::be64(through), false}};
+  st.cursor_written = through;
+  submit(self, e, std::move(drafts), std::move(ops), [self, e](const result<std::vector<event>>& r) {
+    if (!r)
+      return; // not written: what the events would have made is made again after a restart
+    take(self, r.value());
+    deliver_due(self, e);
+  });
+}
+
+} // namespace
+
+caf::behavior notifier_actor(caf::stateful_actor<notifier_state>* self, env* e,
+                             std::shared_ptr<std::vector<notification>> recovered, std::uint64_t cursor) {
+  auto& st = self->state;
+  for (auto& n : *recovered) {
+    st.company_of[n.id] = n.company_id;
+    st.outboxes[n.company_id].put(std::move(n));
+  }
+  recovered->clear();
+  st.processed = st.cursor_written = cursor;
+  if (e->cfg.timer_tick > 0)
+    self->delayed_send(self, std::chrono::milliseconds(e->cfg.timer_tick), tick_atom::value);
+  return {
+    [=](catch_up_atom) {
+      auto& st = self->state;
+      auto until = e->journal->last_seq();
+      std::vector<event> tail;
+      e->db->scan_events(st.processed + 1, until, [&](std::uint64_t seq, std::string_view bytes) {
+        if (auto ev = decode_stored(bytes)) {
+          ev->seq = seq;
+          if (may_notify(ev->type))
+            tail.push_back(std::move(*ev));
+        }
+        return true;
+      });
+      // Events without messages before `until` are seen too.
+      process(self, e, tail);
+      st.processed = std::max(st.processed, until);
+      st.caught_up = true;
+      for (auto& batch : st.stash)
+        process(self, e, batch);
+      st.stash.clear();
+      deliver_due(self, e);
+    },
+    [=](notify_events& m) {
+      if (!self->state.caught_up)
+        return self->state.stash.push_back(std::move(m.events));
+      process(self, e, m.events);
+    },
+    [=](delivered& d) {
+      auto& st = self->state;
+      st.in_flight.erase(d.id);
+      auto c = st.company_of.find(d.id);
+      if (c == st.company_of.end())
+        return;
+      auto* n = st.outboxes[c->second].find(d.id);
+      if (!n)
+        return;
+      auto drafts = decide_attempt(*n, d.ok, d.error, {c->second, "system", e->clk->wall_now()}, e->notify.policy);
+      if (drafts.empty())
+        return;
+      st.in_flight.insert(d.id); // until the outcome is written
+      auto id = d.id;
+      submit(self, e, std::move(drafts), {}, [self, e, id](const result<std::vector<event>>& r) {
+        self->state.in_flight.erase(id);
+        if (r)
+          take(self, r.value());
+        // Not written: the try is made again when due (at-least-once).
+      });
+    },
+    [=](tick_atom) {
+      deliver_due(self, e);
+      if (e->cfg.timer_tick > 0)
+        self->delayed_send(self, std::chrono::milliseconds(e->cfg.timer_tick), tick_atom::value);
+    },
+    [=](tick_atom, int) -> std::size_t { // tests: deliver what is due now
+      deliver_due(self, e);
+      return self->state.in_flight.size();
+    },
+    [=](persisted& p) {
+      auto w = self->state.writes.extract(p.token);
+      if (!w.empty())
+        w.mapped()(*p.outcome);
+    },
+    [=](list_notifications& m) {
+      auto it = self->state.outboxes.find(m.company);
+      if (it == self->state.outboxes.end())
+        return m.done(list_page{});
+      m.done(it->second.list(m.q));
+    },
+    [=](retry_notification& m) {
+      auto& st = self->state;
+      auto it = st.outboxes.find(m.company);
+      const notification* n = it == st.outboxes.end() ? nullptr : it->second.find(m.id);
+      if (!n)
+        return m.done(error{errc::not_found, "no notification " + m.id});
+      if (st.in_flight.count(m.id))
+        return m.done(error{errc::conflict, "notification " + m.id + " is being sent", {{"status", "a try is in flight"}}});
+      auto drafts = decide_retry(*n, m.who, e->notify.policy);
+      if (!drafts)
+        return m.done(drafts.take_error());
+      auto company = m.company, id = m.id;
+      submit(self, e, std::move(drafts.value()), {},
+             [self, e, company, id, done = std::move(m.done)](const result<std::vector<event>>& r) {
+               if (!r)
+                 return done(r.err());
+               take(self, r.value());
+               done(*self->state.outboxes[company].find(id));
+               deliver_due(self, e);
+             });
+    },
+  };
+}
+
+} // namespace crm::actors

@@ -1,0 +1,91 @@
+#pragma once
+// The notifier (CONTRACT section 11): derives messages from the event log, keeps them in a
+// persisted outbox, and delivers them through the courier (outbound/courier.hpp: libcurl on a
+// thread of its own), retrying with a doubling delay.
+//
+// Never lost, never made twice: the journal hands the notifier every written event that a rule
+// may care for (journal::set_tap); the notifier writes the messages an event makes
+// (notification.queued) together with a cursor, the seq of the last event it has turned into
+// messages (meta "notify_cursor"), in one WriteBatch. At start it reads the log after the cursor
+// before taking what the tap hands it, skipping what it has seen. A message is sent once its
+// notification.queued is written; every try is an event (notification.attempted); a pending
+// message is tried again when its next try is due, also after a restart (its due time is in the
+// log): a receiver may see a message twice across a crash, never zero times, and the delivery id
+// (X-CRM-Delivery, the notification's id) is the same on every try.
+//
+// A detached actor: it reads the store at start, and it is no hot path.
+#include <caf/all.hpp>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "actors/env.hpp"
+#include "actors/messages.hpp"
+#include "domain/notification.hpp"
+#include "domain/outbox_index.hpp"
+
+namespace crm::actors {
+
+/// The messages the event `e` makes (the rules of section 11 this version has), for a company
+/// whose read model is `view`.
+std::vector<notifications::queue_cmd> messages_for(const event& e, const company_view& view,
+                                                   const notify_config& cfg);
+/// Whether a rule may care for an event of this type (what the journal's tap copies).
+bool may_notify(std::string_view type);
+
+// -- messages ------------------------------------------------------------------------------
+
+/// Journal tap -> notifier: written events a rule may care for, in seq order.
+struct notify_events {
+  std::vector<event> events;
+};
+/// Courier -> notifier: one try's outcome.
+struct delivered {
+  std::string id;
+  bool ok = false;
+  std::string error;
+};
+/// HTTP -> notifier.
+struct list_notifications {
+  std::string company;
+  notifications::list_query q;
+  reply<notifications::list_page> done;
+};
+struct retry_notification {
+  std::string company;
+  std::string id;
+  tickets::origin who;
+  reply<notifications::notification> done;
+};
+using catch_up_atom = caf::atom_constant<caf::atom("catchup")>;
+
+struct notifier_state {
+  std::unordered_map<std::string, notifications::outbox_index> outboxes; // by company
+  std::unordered_map<std::string, std::string> company_of;              // notification -> company
+  std::unordered_set<std::string> in_flight;
+  std::uint64_t processed = 0;      // the last seq turned into messages (or found to make none)
+  std::uint64_t cursor_written = 0; // the last cursor written
+  bool caught_up = false;
+  std::vector<std::vector<event>> stash; // tapped before the catch-up
+  std::unordered_map<std::uint64_t, std::function<void(const result<std::vector<event>>&)>> writes;
+  std::uint64_t tokens = 0;
+  static inline const char* name = "notifier";
+};
+
+/// `recovered`: the outbox as the log has it; `cursor`: the stored cursor.
+caf::behavior notifier_actor(caf::stateful_actor<notifier_state>* self, env* e,
+                             std::shared_ptr<std::vector<notifications::notification>> recovered,
+                             std::uint64_t cursor);
+
+/// The meta row of the cursor.
+inline const char* notify_cursor_key = "notify_cursor";
+
+} // namespace crm::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::notify_events)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::delivered)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::list_notifications)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::retry_notification)

@@ -1,0 +1,68 @@
+#include "domain/outbox_index.hpp"
+
+#include <algorithm>
+
+#include "domain/ticket_index.hpp"
+
+namespace crm::notifications {
+
+namespace {
+
+template <class T>
+bool one_of(const std::vector<T>& set, const T& v) {
+  return set.empty() || std::find(set.begin(), set.end(), v) != set.end();
+}
+
+} // namespace
+
+void outbox_index::put(notification n) {
+  const auto num = tickets::id_number(n.id);
+  auto [it, fresh] = notifications_.try_emplace(num);
+  auto& slot = it->second;
+  if (!fresh) {
+    by_created_.erase(key{slot.created_at, num});
+    if (waiting(slot))
+      due_.erase(key{*slot.next_attempt_at, num});
+  }
+  slot = std::move(n);
+  by_created_.emplace(key{slot.created_at, num}, &slot);
+  if (waiting(slot))
+    due_.emplace(*slot.next_attempt_at, num);
+}
+
+const notification* outbox_index::find(const std::string& id) const {
+  auto it = notifications_.find(tickets::id_number(id));
+  if (it == notifications_.end() || it->second.id != id)
+    return nullptr;
+  return &it->second;
+}
+
+list_page outbox_index::list(const list_query& q) const {
+  const bool filtered = !q.statuses.empty() || !q.channels.empty();
+  const auto page = static_cast<std::size_t>(std::max(q.page, 1));
+  const auto want = static_cast<std::size_t>(std::max(q.limit, 0));
+  const std::size_t skip = (page - 1) * want;
+  list_page out;
+  std::size_t matched = 0;
+  for (auto it = by_created_.rbegin(); it != by_created_.rend(); ++it) {
+    const notification& n = *it->second;
+    if (!one_of(q.statuses, n.st) || !one_of(q.channels, n.ch))
+      continue;
+    if (matched >= skip && out.items.size() < want)
+      out.items.push_back(n);
+    ++matched;
+    if (!filtered && out.items.size() >= want && matched >= skip)
+      break;
+  }
+  out.total = filtered ? matched : notifications_.size();
+  return out;
+}
+
+std::vector<std::string> outbox_index::due(millis now) const {
+  std::vector<std::string> out;
+  for (auto it = due_.begin(); it != due_.end() && it->first <= now; ++it)
+    out.push_back(notifications_.at(it->second).id);
+  return out;
+}
+
+} // namespace crm::notifications

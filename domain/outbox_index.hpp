@@ -1,0 +1,61 @@
+#pragma once
+// A company's notification outbox as last written, with the two orders it is read in: newest
+// first for GET /api/v1/notifications, and by due time for the sender, which asks for the pending
+// notifications whose next try is due. Plain data: one writer at a time (like call_index).
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "domain/notification.hpp"
+
+namespace crm::notifications {
+
+struct list_query {
+  int page = 1;  // from 1
+  int limit = 20; // at least 1
+  std::vector<status> statuses; // empty: any
+  std::vector<channel> channels; // empty: any
+};
+
+struct list_page {
+  std::vector<notification> items;
+  std::size_t total = 0; // every match, not only this page's
+};
+
+class outbox_index {
+public:
+  /// Inserts or replaces the notification (by id), keeping both orders in step.
+  void put(notification n);
+  /// Null when there is no notification with this id.
+  const notification* find(const std::string& id) const;
+  bool contains(const std::string& id) const { return find(id) != nullptr; }
+  std::size_t size() const { return notifications_.size(); }
+
+  /// The matches of the filters, newest first (createdAt, then the id's number, descending),
+  /// one page of them.
+  list_page list(const list_query& q) const;
+
+  /// The ids of the pending notifications whose next try is due at `now` (next_attempt_at <=
+  /// now), the longest due first (then the id's number).
+  std::vector<std::string> due(millis now) const;
+
+  template <class F>
+  void for_each(F&& f) const {
+    for (auto& [n, x] : notifications_)
+      f(x);
+  }
+
+private:
+  using key = std::pair<millis, std::uint64_t>; // (time, id number)
+  static bool waiting(const notification& n) { return n.st == status::pending && n.next_attempt_at; }
+
+  std::unordered_map<std::uint64_t, notification> notifications_; // by id number
+  std::map<key, const notification*> by_created_;
+  std::set<key> due_; // (next_attempt_at, id number) of the pending ones
+};
+
+} // namespace crm::notifications
