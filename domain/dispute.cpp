@@ -1,5 +1,7 @@
 #include "domain/dispute.hpp"
 
+#include <cctype>
+
 #include <algorithm>
 
 #include "domain/text.hpp"
@@ -315,7 +317,17 @@ type infer_type(const tickets::ticket& t) {
   auto has = [&](std::string_view w) { return std::find(words.begin(), words.end(), w) != words.end(); };
   if (std::any_of(words.begin(), words.end(), [](const std::string& w) { return w.starts_with("damag"); }))
     return type::damaged_goods;
-  if (has("lost") || has("missing") || (has("not") && has("delivered")))
+  // "not delivered" as a phrase (words_of keeps no order): the lower-cased text, runs of
+  // non-letters read as one space.
+  std::string text;
+  for (unsigned char c : t.subject + " " + t.description) {
+    char l = static_cast<char>(std::tolower(c));
+    if (std::isalnum(c))
+      text.push_back(l);
+    else if (text.empty() || text.back() != ' ')
+      text.push_back(' ');
+  }
+  if (has("lost") || has("missing") || (" " + text + " ").find(" not delivered ") != std::string::npos)
     return type::lost_shipment;
   if (has("quality") || has("defect") || has("defective") || has("wrong"))
     return type::quality_issue;

@@ -643,6 +643,10 @@ TEST(dispute_automatic, infers_the_type_from_words_and_category) {
   EXPECT_EQ(infer_type(ticket_of("Order lost", "")), type::lost_shipment);
   EXPECT_EQ(infer_type(ticket_of("Item missing", "", category::logistics)), type::lost_shipment);
   EXPECT_EQ(infer_type(ticket_of("Not delivered yet", "")), type::lost_shipment);
+  // The phrase, not the two words anywhere: a late delivery is not a lost shipment.
+  EXPECT_EQ(infer_type(ticket_of("Package delivered late, customer not happy", "", category::logistics)),
+            type::delayed_delivery);
+  EXPECT_EQ(infer_type(ticket_of("Parcel NOT  delivered!", "")), type::lost_shipment);
   EXPECT_EQ(infer_type(ticket_of("Help", "It was NOT delivered!")), type::lost_shipment);
   EXPECT_EQ(infer_type(ticket_of("Poor quality", "")), type::quality_issue);
   EXPECT_EQ(infer_type(ticket_of("Defective charger", "", category::logistics)), type::quality_issue);

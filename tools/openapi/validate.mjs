@@ -23,7 +23,8 @@
 // Prints one line per distinct failure (operation, status, problem, an example target and how
 // often it occurred), then `openapi: N answers checked, M failed, K skipped`; exits 1 when
 // anything failed, 2 on a usage or document error.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -245,9 +246,10 @@ function check(op, ex) {
 
 // -- the capture --------------------------------------------------------------------------
 
-let text;
+// Read line by line: the capture of the whole suite is over 500 MB, more than one string may
+// hold in Node (0x1fffffe8 characters).
 try {
-  text = readFileSync(capturePath, 'utf8');
+  accessSync(capturePath, constants.R_OK);
 } catch (e) {
   usage(`cannot read ${capturePath}: ${e.message}`);
 }
@@ -265,8 +267,14 @@ function fail(opName, status, problem, example) {
 
 for (const problem of docProblems) fail('(document)', '-', problem, specPath);
 
-const lines = text.split('\n');
-lines.forEach((line, i) => {
+const lines = createInterface({ input: createReadStream(capturePath, { encoding: 'utf8' }), crlfDelay: Infinity });
+let i = -1;
+for await (const line of lines) {
+  ++i;
+  checkLine(line, i);
+}
+
+function checkLine(line, i) {
   if (!line.trim()) return;
   let ex;
   try {
@@ -302,7 +310,7 @@ lines.forEach((line, i) => {
     ++failed;
     for (const p of problems) fail(op.name, ex.status, p, example);
   }
-});
+}
 
 const sorted = [...failures.entries()].sort(([a], [b]) => a.localeCompare(b));
 for (const [key, f] of sorted)
