@@ -333,8 +333,10 @@ void runtime::shutdown() {
     return;
   stopped_ = true;
   // Any part may be missing when start() failed half way.
-  if (journal_)
+  if (journal_) {
     journal_->stop();
+    journal_->set_tap(nullptr, nullptr); // it holds the notifier
+  }
   if (!system_)
     return;
   if (dir_)
@@ -351,6 +353,10 @@ void runtime::shutdown() {
   if (env_.notifier)
     caf::anon_send_exit(env_.notifier, caf::exit_reason::user_shutdown);
   system_->await_all_actors_done();
+  // Unfinished transfers end with "shut down"; their callbacks hold the notifier, which the
+  // actor system waits for when it is destroyed.
+  env_.courier = nullptr;
+  courier_.reset();
   if (dir_)
     dir_->clear();
   env_.timers = nullptr;
@@ -361,8 +367,6 @@ void runtime::shutdown() {
   performance_ = nullptr;
   env_.performance = nullptr;
   env_.notifier = nullptr;
-  env_.courier = nullptr;
-  courier_.reset(); // unfinished transfers end with "shut down"; nobody listens any more
 }
 
 runtime::runtime(const crm::clock& clk) : clk_(clk) {}

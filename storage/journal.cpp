@@ -225,7 +225,9 @@ void journal::write_batch(std::vector<submission>& batch) {
 }
 
 void journal::set_tap(pick_fn pick, tap_fn send) {
-  auto t = std::make_shared<const tap>(tap{std::move(pick), std::move(send)});
+  std::shared_ptr<const tap> t;
+  if (pick && send)
+    t = std::make_shared<const tap>(tap{std::move(pick), std::move(send)});
   std::lock_guard<std::mutex> lock(mu_);
   tap_ = std::move(t);
 }

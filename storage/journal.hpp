@@ -75,7 +75,8 @@ public:
   std::string last_hash() const;
 
   /// After each written batch, on the journal thread: the batch's events that `pick` keeps (a
-  /// copy), when any. What the notifier derives its messages from; set once at start.
+  /// copy), when any. What the notifier derives its messages from; set once at start, cleared
+  /// (nulls) at shutdown: the tap holds the notifier, which cannot end while it is held.
   using tap_fn = std::function<void(std::vector<event>)>;
   using pick_fn = std::function<bool(const event_draft&)>;
   void set_tap(pick_fn pick, tap_fn tap);

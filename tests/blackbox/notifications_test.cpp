@@ -86,7 +86,8 @@ http_response notifications_until(unsigned short port, const std::string& query,
 
 std::int64_t total_of(const http_response& r) {
   std::int64_t n = -1;
-  (void)r.json()["total"].get(n);
+  if (r.json()["total"].get(n))
+    return -1;
   return n;
 }
 
