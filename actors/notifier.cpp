@@ -286,7 +286,7 @@ caf::behavior notifier_actor(caf::stateful_actor<notifier_state>* self, env* e,
         return;
       st.in_flight.insert(d.id); // until the outcome is written
       auto id = d.id;
-      submit(self, e, std::move(drafts), {}, [self, e, id](const result<std::vector<event>>& r) {
+      submit(self, e, std::move(drafts), {}, [self, id](const result<std::vector<event>>& r) {
         self->state.in_flight.erase(id);
         if (r)
           take(self, r.value());
