@@ -37,6 +37,8 @@ queue_cmd webhook(const notify_config& cfg, std::string name, const event& e) {
 std::vector<queue_cmd> messages_for(const event& e, const company_view& view, const notify_config& cfg) {
   std::vector<queue_cmd> out;
   simdjson::dom::element d;
+  if (!cfg.on(channel::email) && !cfg.on(channel::whatsapp) && !cfg.on(channel::webhook))
+    return out; // the rules of this version use no other channel
   if (tl_parser.parse(e.data).get(d))
     return out;
   auto rep_phone = [&](std::string_view rep) {
@@ -47,8 +49,10 @@ std::vector<queue_cmd> messages_for(const event& e, const company_view& view, co
   };
   if (e.type == "ticket.assigned" || e.type == "call.assigned") {
     auto to = json::get_str(d, "to");
-    auto phone = to.empty() ? std::string() : rep_phone(to);
-    if (phone.empty() || !cfg.on(channel::whatsapp))
+    if (to.empty() || !cfg.on(channel::whatsapp)) // checked first: no read of the model when off
+      return out;
+    auto phone = rep_phone(to);
+    if (phone.empty())
       return out;
     std::string body;
     if (e.type == "call.assigned") {
@@ -66,6 +70,8 @@ std::vector<queue_cmd> messages_for(const event& e, const company_view& view, co
     }
     out.push_back({channel::whatsapp, phone, e.type == "call.assigned" ? "call.assigned" : "ticket.assigned", {}, body});
   } else if (e.type == "ticket.status_changed") {
+    if (!cfg.on(channel::email))
+      return out;
     auto email = view.read([&](const company_data& c) {
       auto t = c.tickets.find(e.entity);
       return t && t->cust ? t->cust->email : std::string();
