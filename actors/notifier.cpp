@@ -29,7 +29,9 @@ namespace {
 thread_local simdjson::dom::parser tl_parser;
 
 queue_cmd webhook(const notify_config& cfg, std::string name, const event& e) {
-  return {channel::webhook, cfg.webhook_url, std::move(name), {}, event_to_json(e)};
+  // `to` is "platform", not the URL: the URL (which may hold a token) stays out of the log and
+  // of the companies' answers; deliveries go to --webhook-url as configured then.
+  return {channel::webhook, "platform", std::move(name), {}, event_to_json(e)};
 }
 
 } // namespace

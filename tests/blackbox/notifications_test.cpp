@@ -133,9 +133,11 @@ TEST(notifications, a_webhook_is_signed_retried_with_a_doubling_delay_and_keeps_
   std::int64_t attempts = 0;
   ASSERT_FALSE(item["attempts"].get(attempts));
   EXPECT_EQ(attempts, 3);
-  std::string_view nid, event;
+  std::string_view nid, event, to;
   ASSERT_FALSE(item["id"].get(nid));
   ASSERT_FALSE(item["event"].get(event));
+  ASSERT_FALSE(item["to"].get(to));
+  EXPECT_EQ(to, "platform"); // the webhook URL is not shown
   EXPECT_EQ(nid, id);
   EXPECT_EQ(event, "dispute.created");
   // Accepted once: nothing more comes.
