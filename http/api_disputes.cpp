@@ -19,18 +19,8 @@ result<disputes::list_query> read_list_query(context& ctx, const settings& cfg, 
   if (auto err = parse_paging(q, lq.page, lq.limit))
     return *err;
   validation v;
-  for (auto& s : q.take_list("status")) {
-    if (auto x = disputes::parse_status(s))
-      lq.statuses.push_back(*x);
-    else
-      v.add("status", "unknown status " + s);
-  }
-  for (auto& s : q.take_list("type")) {
-    if (auto x = disputes::parse_type(s))
-      lq.types.push_back(*x);
-    else
-      v.add("type", "unknown type " + s);
-  }
+  take_enums(q, "status", disputes::parse_status, lq.statuses, v);
+  take_enums(q, "type", disputes::parse_type, lq.types, v);
   if (auto s = q.take("stalled")) {
     if (*s == "true")
       lq.stalled = true;

@@ -18,18 +18,8 @@ result<leads::list_query> read_list_query(context& ctx) {
   if (auto err = parse_paging(q, lq.page, lq.limit))
     return *err;
   validation v;
-  for (auto& s : q.take_list("status")) {
-    if (auto x = leads::parse_status(s))
-      lq.statuses.push_back(*x);
-    else
-      v.add("status", "unknown status " + s);
-  }
-  for (auto& s : q.take_list("source")) {
-    if (auto x = leads::parse_source(s))
-      lq.sources.push_back(*x);
-    else
-      v.add("source", "unknown source " + s);
-  }
+  take_enums(q, "status", leads::parse_status, lq.statuses, v);
+  take_enums(q, "source", leads::parse_source, lq.sources, v);
   lq.territories = q.take_list("territory");
   for (auto& s : q.take_list("assignedTo"))
     lq.assigned_to.push_back(s == "me" ? (ctx.who.rep_id.empty() ? "\x01none" : ctx.who.rep_id) : s);

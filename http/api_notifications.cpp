@@ -23,18 +23,8 @@ void add_notification_routes(router& r) {
     if (auto err = parse_paging(ctx.query, q.page, q.limit))
       return reply(*err);
     validation v;
-    for (auto& s : ctx.query.take_list("status")) {
-      if (auto x = notifications::parse_status(s))
-        q.statuses.push_back(*x);
-      else
-        v.add("status", "unknown status " + s);
-    }
-    for (auto& s : ctx.query.take_list("channel")) {
-      if (auto x = notifications::parse_channel(s))
-        q.channels.push_back(*x);
-      else
-        v.add("channel", "unknown channel " + s);
-    }
+    take_enums(ctx.query, "status", notifications::parse_status, q.statuses, v);
+    take_enums(ctx.query, "channel", notifications::parse_channel, q.channels, v);
     if (auto err = ctx.query.finish())
       return reply(*err);
     if (!v.ok())

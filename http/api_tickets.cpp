@@ -27,24 +27,9 @@ result<tickets::list_query> read_list_query(context& ctx) {
   if (auto err = parse_paging(q, lq.page, lq.limit))
     return *err;
   validation v;
-  for (auto& s : q.take_list("status")) {
-    if (auto x = tickets::parse_status(s))
-      lq.statuses.push_back(*x);
-    else
-      v.add("status", "unknown status " + s);
-  }
-  for (auto& s : q.take_list("priority")) {
-    if (auto x = tickets::parse_priority(s))
-      lq.priorities.push_back(*x);
-    else
-      v.add("priority", "unknown priority " + s);
-  }
-  for (auto& s : q.take_list("category")) {
-    if (auto x = tickets::parse_category(s))
-      lq.categories.push_back(*x);
-    else
-      v.add("category", "unknown category " + s);
-  }
+  take_enums(q, "status", tickets::parse_status, lq.statuses, v);
+  take_enums(q, "priority", tickets::parse_priority, lq.priorities, v);
+  take_enums(q, "category", tickets::parse_category, lq.categories, v);
   for (auto& s : q.take_list("assignedTo"))
     lq.assigned_to.push_back(s == "me" ? (ctx.who.rep_id.empty() ? "\x01none" : ctx.who.rep_id) : s);
   if (auto s = q.take("sortBy"); s && !tickets::parse_sort(*s, lq))

@@ -23,6 +23,18 @@ std::optional<error> parse_paging(query_params& q, int& page, int& limit);
 void parse_sort_by(query_params& q, std::initializer_list<std::string_view> fields,
                    std::string& field, bool& descending, validation& v);
 
+/// A filter of enum values (`status=open,closed`): each parsed with `parse` into `out`; a
+/// problem naming the parameter (422) for an unknown value.
+template <class E, class Parse>
+void take_enums(query_params& q, std::string_view name, Parse parse, std::vector<E>& out, validation& v) {
+  for (auto& s : q.take_list(name)) {
+    if (auto x = parse(s))
+      out.push_back(*x);
+    else
+      v.add(std::string(name), "unknown " + std::string(name) + " " + s);
+  }
+}
+
 /// `from` and `to` query parameters as times.
 std::optional<error> parse_range(query_params& q, std::optional<millis>& from,
                                  std::optional<millis>& to);
