@@ -31,9 +31,9 @@ void start(self_ptr self, env* e, const tickets::create_cmd& cmd, const tickets:
   auto ops = ticket_rows(nullptr, c.t, drafts->size(), e->cfg.snapshot_every, sla);
   if (sla)
     c.arm.push_back(*sla);
-  if (e->cfg.dispute_after > 0) { // a dispute if still unresolved then (ticket_actor.cpp)
-    c.arm.push_back(dispute_timer(c.t, e->cfg.dispute_after));
-    ops.push_back({storage::cf::timers, false, storage::encode_timer(c.arm.back()), {}, false});
+  if (auto age = first_age_timer(c.t, e->cfg)) { // escalation, dispute (ticket_actor.cpp)
+    c.arm.push_back(*age);
+    ops.push_back({storage::cf::timers, false, storage::encode_timer(*age), {}, false});
   }
   for (auto& op : extra_ops)
     ops.push_back(std::move(op));

@@ -14,6 +14,7 @@
 #include "actors/company_view.hpp"
 #include "domain/call.hpp"
 #include "domain/clock.hpp"
+#include "domain/daily_schedule.hpp"
 #include "domain/notification.hpp"
 #include "domain/ticket.hpp"
 #include "storage/crypto.hpp"
@@ -36,6 +37,7 @@ struct settings {
   millis sweep_every = 5'000;          // passivation sweep; 0: only explicit sweeps (tests)
   std::int64_t default_commission = 0; // paise per resolved ticket, for new reps
   calls::callback_policy callbacks;
+  millis escalate_after = 24 * 3'600'000LL;      // a ticket unresolved this long is escalated; 0: never
   millis dispute_after = 48 * 3'600'000LL;       // a ticket unresolved this long gets a dispute; 0: never
   millis dispute_stall_after = 48 * 3'600'000LL; // a dispute in investigation this long is stalled
   std::int64_t refund_limit_paise = 500'000;     // refunds above need a manager or admin key
@@ -48,6 +50,9 @@ struct notify_config {
   std::string sms_url, sms_token;
   std::string webhook_url, webhook_secret;
   notifications::policy policy;
+  /// --summary-at in --timezone: when the daily summary goes (nullopt: never, as in tests
+  /// that do not ask for it).
+  std::optional<daily_schedule> summary;
   bool on(notifications::channel c) const;
 };
 
@@ -129,6 +134,15 @@ public:
   std::size_t size() const {
     std::shared_lock lock(mu_);
     return map_.size();
+  }
+
+  /// Every company's id and read model (the daily summary).
+  std::vector<std::pair<std::string, std::shared_ptr<company_view>>> views() const {
+    std::shared_lock lock(mu_);
+    std::vector<std::pair<std::string, std::shared_ptr<company_view>>> out;
+    for (auto& [k, v] : map_)
+      out.emplace_back(k, v.view);
+    return out;
   }
 
   std::vector<caf::actor> all() const {

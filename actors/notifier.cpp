@@ -19,94 +19,6 @@ bool notify_config::on(channel c) const {
   return false;
 }
 
-bool may_notify(std::string_view type) {
-  return type == "ticket.assigned" || type == "ticket.status_changed" || type == "call.assigned"
-         || type.starts_with("dispute.");
-}
-
-namespace {
-
-thread_local simdjson::dom::parser tl_parser;
-
-queue_cmd webhook(const notify_config& cfg, std::string name, const event& e) {
-  // `to` is "platform", not the URL: the URL (which may hold a token) stays out of the log and
-  // of the companies' answers; deliveries go to --webhook-url as configured then.
-  return {channel::webhook, "platform", std::move(name), {}, event_to_json(e)};
-}
-
-} // namespace
-
-std::vector<queue_cmd> messages_for(const event& e, const company_view& view, const notify_config& cfg) {
-  std::vector<queue_cmd> out;
-  simdjson::dom::element d;
-  if (!cfg.on(channel::email) && !cfg.on(channel::whatsapp) && !cfg.on(channel::webhook))
-    return out; // the rules of this version use no other channel
-  if (tl_parser.parse(e.data).get(d))
-    return out;
-  auto rep_phone = [&](std::string_view rep) {
-    return view.read([&](const company_data& c) {
-      auto* r = c.roster.find(std::string(rep));
-      return r ? r->phone : std::string();
-    });
-  };
-  if (e.type == "ticket.assigned" || e.type == "call.assigned") {
-    auto to = json::get_str(d, "to");
-    if (to.empty() || !cfg.on(channel::whatsapp)) // checked first: no read of the model when off
-      return out;
-    auto phone = rep_phone(to);
-    if (phone.empty())
-      return out;
-    std::string body;
-    if (e.type == "call.assigned") {
-      auto order = view.read([&](const company_data& c) {
-        auto* call = c.calls.find(e.entity);
-        return call ? call->order_id : std::string();
-      });
-      body = "New call request for Order #" + (order.empty() ? e.entity : order) + " (" + e.entity + ")";
-    } else {
-      auto subject = view.read([&](const company_data& c) {
-        auto t = c.tickets.find(e.entity);
-        return t ? t->subject : std::string();
-      });
-      body = "New ticket " + e.entity + " assigned to you: " + subject;
-    }
-    out.push_back({channel::whatsapp, phone, e.type == "call.assigned" ? "call.assigned" : "ticket.assigned", {}, body});
-  } else if (e.type == "ticket.status_changed") {
-    if (!cfg.on(channel::email))
-      return out;
-    auto email = view.read([&](const company_data& c) {
-      auto t = c.tickets.find(e.entity);
-      return t && t->cust ? t->cust->email : std::string();
-    });
-    if (email.empty() || !cfg.on(channel::email))
-      return out;
-    auto to = std::string(json::get_str(d, "to"));
-    out.push_back({channel::email, email, "ticket.status_changed", "Your ticket " + e.entity + " is now " + to,
-                   "Hello,\n\nyour support ticket " + e.entity + " is now " + to + ".\n"});
-  } else if (e.type == "dispute.created" || e.type == "dispute.resolved") {
-    const bool created = e.type == "dispute.created";
-    std::string email;
-    if (created)
-      email = json::get_str(d, "customerEmail");
-    else
-      email = view.read([&](const company_data& c) {
-        auto x = c.disputes.find(e.entity);
-        return x ? x->customer_email : std::string();
-      });
-    if (!email.empty() && cfg.on(channel::email))
-      out.push_back({channel::email, email, e.type,
-                     "Your dispute " + e.entity + (created ? " is opened" : " is resolved"),
-                     "Hello,\n\nyour dispute " + e.entity + (created ? " is opened and under investigation.\n"
-                                                                      : " is resolved.\n")});
-    if (cfg.on(channel::webhook))
-      out.push_back(webhook(cfg, e.type, e));
-  } else if (e.type == "dispute.refund_requested" || e.type == "dispute.replacement_requested") {
-    if (cfg.on(channel::webhook))
-      out.push_back(webhook(cfg, e.type == "dispute.refund_requested" ? "refund.requested" : "replacement.requested", e));
-  }
-  return out;
-}
-
 namespace {
 
 using self_ptr = caf::stateful_actor<notifier_state>*;
@@ -124,10 +36,19 @@ void submit(self_ptr self, env* e, std::vector<event_draft> drafts, std::vector<
   e->journal->submit(std::move(sub));
 }
 
-/// Folds written notification events into the outboxes.
+const template_set& defaults() {
+  static const template_set none;
+  return none;
+}
+
+/// Folds written notification events into the outboxes (and saved templates into the set).
 void take(self_ptr self, const std::vector<event>& evs) {
   auto& st = self->state;
   for (auto& ev : evs) {
+    if (ev.type == "notification.template_set") {
+      apply(st.templates[ev.company_id], ev);
+      continue;
+    }
     if (!ev.type.starts_with("notification."))
       continue;
     auto& box = st.outboxes[ev.company_id];
@@ -204,6 +125,63 @@ void deliver_due(self_ptr self, env* e) {
   }
 }
 
+/// Queues `company`'s daily summary (every company's when empty) for the slot `slot`, with the
+/// meta row of the slot when `record` (the scheduled one, not one asked for); `done` gets the
+/// ids queued once written.
+void queue_summary(self_ptr self, env* e, const std::string& company, millis slot, bool record,
+                   const origin& who, std::function<void(result<std::vector<std::string>>)> done) {
+  auto& st = self->state;
+  auto now = e->clk->wall_now();
+  auto date = e->notify.summary ? e->notify.summary->local_date(slot) : format_time(slot).substr(0, 10);
+  std::vector<event_draft> drafts;
+  std::vector<std::string> ids;
+  auto one = [&](const std::string& c, const company_view& view) {
+    auto tpl = st.templates.find(c);
+    for (auto& cmd : summary_messages(view, tpl == st.templates.end() ? defaults() : tpl->second, now, date)) {
+      ids.push_back(e->new_notification_id());
+      for (auto& d : decide_queue(cmd, ids.back(), {c, who.actor, now}, e->notify.policy))
+        drafts.push_back(std::move(d));
+    }
+  };
+  if (e->notify.on(channel::email)) {
+    if (!company.empty()) {
+      if (auto entry = e->dir->find(company))
+        one(company, *entry->view);
+    } else {
+      for (auto& [c, view] : e->dir->views())
+        one(c, *view);
+    }
+  }
+  std::vector<storage::write_op> ops;
+  if (record)
+    ops.push_back({storage::cf::meta, false, summary_slot_key, storage::be64(static_cast<std::uint64_t>(slot)), false});
+  if (drafts.empty() && ops.empty())
+    return done(std::move(ids));
+  submit(self, e, std::move(drafts), std::move(ops),
+         [self, e, ids = std::move(ids), done = std::move(done)](const result<std::vector<event>>& r) mutable {
+           if (!r)
+             return done(r.err());
+           take(self, r.value());
+           deliver_due(self, e);
+           done(std::move(ids));
+         });
+}
+
+/// The scheduled summary, when due: once per slot (the slot is written with its messages).
+void summary_if_due(self_ptr self, env* e) {
+  auto& st = self->state;
+  if (!e->notify.summary || st.next_summary == 0)
+    return;
+  auto now = e->clk->wall_now();
+  if (now < st.next_summary)
+    return;
+  auto slot = e->notify.summary->last_at_or_before(now);
+  st.next_summary = e->notify.summary->next_after(now);
+  queue_summary(self, e, {}, slot, true, {"", "system", now}, [](result<std::vector<std::string>>) {
+    // Not written: the slot is not recorded, and the next start sends it as a missed one.
+  });
+}
+
 /// Turns events (in seq order, each once) into messages, written with the cursor.
 void process(self_ptr self, env* e, const std::vector<event>& evs) {
   auto& st = self->state;
@@ -218,7 +196,8 @@ void process(self_ptr self, env* e, const std::vector<event>& evs) {
     auto view = e->dir->find(ev.company_id);
     if (!view)
       continue;
-    for (auto& cmd : messages_for(ev, *view->view, e->notify))
+    auto tpl = st.templates.find(ev.company_id);
+    for (auto& cmd : messages_for(ev, *view->view, e->notify, tpl == st.templates.end() ? defaults() : tpl->second))
       for (auto& d : decide_queue(cmd, e->new_notification_id(), {ev.company_id, "system", e->clk->wall_now()},
                                   e->notify.policy))
         drafts.push_back(std::move(d));
@@ -242,15 +221,16 @@ void process(self_ptr self, env* e, const std::vector<event>& evs) {
 
 } // namespace
 
-caf::behavior notifier_actor(caf::stateful_actor<notifier_state>* self, env* e,
-                             std::shared_ptr<std::vector<notification>> recovered, std::uint64_t cursor) {
+caf::behavior notifier_actor(caf::stateful_actor<notifier_state>* self, env* e, std::shared_ptr<notifier_start> start) {
   auto& st = self->state;
-  for (auto& n : *recovered) {
+  for (auto& n : start->outbox) {
     st.company_of[n.id] = n.company_id;
     st.outboxes[n.company_id].put(std::move(n));
   }
-  recovered->clear();
-  st.processed = st.cursor_written = cursor;
+  start->outbox.clear();
+  st.templates = std::move(start->templates);
+  st.processed = st.cursor_written = start->cursor;
+  auto last_summary = start->last_summary;
   if (e->cfg.timer_tick > 0)
     self->delayed_send(self, std::chrono::milliseconds(e->cfg.timer_tick), tick_atom::value);
   return {
@@ -274,6 +254,18 @@ caf::behavior notifier_actor(caf::stateful_actor<notifier_state>* self, env* e,
         process(self, e, batch);
       st.stash.clear();
       deliver_due(self, e);
+      // The daily summary: one missed while the server was down goes now, once; a data dir
+      // that never had one starts counting from the last slot (it missed nothing).
+      if (e->notify.summary) {
+        auto now = e->clk->wall_now();
+        auto slot = e->notify.summary->last_at_or_before(now);
+        st.next_summary = e->notify.summary->next_after(now);
+        if (!last_summary)
+          submit(self, e, {}, {{storage::cf::meta, false, summary_slot_key, storage::be64(static_cast<std::uint64_t>(slot)), false}},
+                 [](const result<std::vector<event>>&) {});
+        else if (*last_summary < slot)
+          queue_summary(self, e, {}, slot, true, {"", "system", now}, [](result<std::vector<std::string>>) {});
+      }
     },
     [=](notify_events& m) {
       if (!self->state.caught_up)
@@ -302,11 +294,13 @@ caf::behavior notifier_actor(caf::stateful_actor<notifier_state>* self, env* e,
       });
     },
     [=](tick_atom) {
+      summary_if_due(self, e);
       deliver_due(self, e);
       if (e->cfg.timer_tick > 0)
         self->delayed_send(self, std::chrono::milliseconds(e->cfg.timer_tick), tick_atom::value);
     },
     [=](tick_atom, int) -> std::size_t { // tests: deliver what is due now
+      summary_if_due(self, e);
       deliver_due(self, e);
       return self->state.in_flight.size();
     },
@@ -320,6 +314,24 @@ caf::behavior notifier_actor(caf::stateful_actor<notifier_state>* self, env* e,
       if (it == self->state.outboxes.end())
         return m.done(list_page{});
       m.done(it->second.list(m.q));
+    },
+    [=](get_templates& m) {
+      auto it = self->state.templates.find(m.company);
+      m.done(it == self->state.templates.end() ? defaults() : it->second);
+    },
+    [=](put_template& m) {
+      auto company = m.company;
+      submit(self, e, {decide_template_set(*m.row, m.text, m.who)}, {},
+             [self, company, done = std::move(m.done)](const result<std::vector<event>>& r) {
+               if (!r)
+                 return done(r.err());
+               take(self, r.value());
+               done(self->state.templates[company]);
+             });
+    },
+    [=](summary_now& m) {
+      auto now = e->clk->wall_now();
+      queue_summary(self, e, m.company, now, false, m.who, std::move(m.done));
     },
     [=](retry_notification& m) {
       auto& st = self->state;

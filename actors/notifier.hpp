@@ -24,17 +24,15 @@
 
 #include "actors/env.hpp"
 #include "actors/messages.hpp"
+#include "actors/notify_rules.hpp"
+#include "domain/daily_schedule.hpp"
 #include "domain/notification.hpp"
 #include "domain/outbox_index.hpp"
+#include "domain/templates.hpp"
 
 namespace crm::actors {
 
-/// The messages the event `e` makes (the rules of section 11 this version has), for a company
-/// whose read model is `view`.
-std::vector<notifications::queue_cmd> messages_for(const event& e, const company_view& view,
-                                                   const notify_config& cfg);
-/// Whether a rule may care for an event of this type (what the journal's tap copies).
-bool may_notify(std::string_view type);
+// The rules (which messages an event makes, the daily summary) are in notify_rules.hpp.
 
 // -- messages ------------------------------------------------------------------------------
 
@@ -60,11 +58,33 @@ struct retry_notification {
   tickets::origin who;
   reply<notifications::notification> done;
 };
+/// GET /notifications/templates: the company's templates (its own over the defaults).
+struct get_templates {
+  std::string company;
+  reply<notifications::template_set> done;
+};
+/// PUT /notifications/templates/:event/:channel, validated by the caller
+/// (notifications::validate_template): written, then answered with the company's templates.
+struct put_template {
+  std::string company;
+  const notifications::template_row* row = nullptr;
+  notifications::template_text text;
+  tickets::origin who;
+  reply<notifications::template_set> done;
+};
+/// POST /notifications/summary: the company's daily summary now; answered with the ids queued.
+struct summary_now {
+  std::string company;
+  tickets::origin who;
+  reply<std::vector<std::string>> done;
+};
 using catch_up_atom = caf::atom_constant<caf::atom("catchup")>;
 
 struct notifier_state {
   std::unordered_map<std::string, notifications::outbox_index> outboxes; // by company
   std::unordered_map<std::string, std::string> company_of;              // notification -> company
+  std::unordered_map<std::string, notifications::template_set> templates; // by company; absent: defaults
+  millis next_summary = 0;          // when the next daily summary is due (0: not scheduled yet)
   std::unordered_set<std::string> in_flight;
   std::uint64_t processed = 0;      // the last seq turned into messages (or found to make none)
   std::uint64_t cursor_written = 0; // the last cursor written
@@ -75,13 +95,22 @@ struct notifier_state {
   static inline const char* name = "notifier";
 };
 
-/// `recovered`: the outbox as the log has it; `cursor`: the stored cursor.
+/// What recovery hands the notifier: the outbox and the companies' templates as the log has
+/// them, the stored cursor, and the slot of the last daily summary (nullopt: none yet).
+struct notifier_start {
+  std::vector<notifications::notification> outbox;
+  std::unordered_map<std::string, notifications::template_set> templates;
+  std::uint64_t cursor = 0;
+  std::optional<millis> last_summary;
+};
+
 caf::behavior notifier_actor(caf::stateful_actor<notifier_state>* self, env* e,
-                             std::shared_ptr<std::vector<notifications::notification>> recovered,
-                             std::uint64_t cursor);
+                             std::shared_ptr<notifier_start> start);
 
 /// The meta row of the cursor.
 inline const char* notify_cursor_key = "notify_cursor";
+/// The meta row of the last daily summary's slot (big-endian millis), written with its messages.
+inline const char* summary_slot_key = "summary_slot";
 
 } // namespace crm::actors
 
@@ -89,3 +118,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::notify_events)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::delivered)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::list_notifications)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::retry_notification)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::get_templates)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::put_template)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(crm::actors::summary_now)

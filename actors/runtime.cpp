@@ -179,6 +179,14 @@ result<bool> runtime::recover() {
     if (row.value())
       notify_cursor = storage::get_be64(*row.value());
   }
+  std::optional<millis> last_summary; // the slot of the last daily summary (notifier.hpp)
+  {
+    auto row = store_->get(storage::cf::meta, summary_slot_key);
+    if (!row)
+      return row.take_error();
+    if (row.value())
+      last_summary = static_cast<millis>(storage::get_be64(*row.value()));
+  }
 
   // Timers: fire what came due while down, once; keep the rest.
   auto now = clk_.wall_now();
@@ -210,16 +218,23 @@ result<bool> runtime::recover() {
       return true;
     }
     auto it = tix.find(key.entity);
-    if (key.kind == "dispute") { // once: the row goes with the dispute, or alone
-      if (it == tix.end() || key.due > now) {
-        if (it != tix.end()) {
-          arm.push_back(std::move(key));
-          return true;
-        }
-      } else if (disputable(it->second)) {
-        sub.events = open_dispute(it->second, env_.new_dispute_id(), now);
+    if (key.kind == "dispute" || key.kind == "escalate") { // once: the row goes with what it does
+      if (it != tix.end() && key.due > now) {
+        arm.push_back(std::move(key));
+        return true;
       }
-      sub.ops.push_back({storage::cf::timers, true, std::string(k), {}, false});
+      if (it == tix.end()) {
+        sub.ops.push_back({storage::cf::timers, true, std::string(k), {}, false}); // stale row
+      } else {
+        auto& t = it->second;
+        auto r = t.assigned_to.empty() ? rs.reps.end() : rs.reps.find(t.assigned_to);
+        auto supervisor = r != rs.reps.end() && r->second.company_id == t.company_id ? r->second.reporting_to : "";
+        auto f = fire_age(t, key, now, env_.cfg, supervisor, [this] { return env_.new_dispute_id(); });
+        sub.events = std::move(f.events);
+        sub.ops = std::move(f.ops);
+        if (f.arm)
+          arm.push_back(std::move(*f.arm));
+      }
       submit_now(std::move(sub));
       return true;
     }
@@ -294,13 +309,16 @@ result<bool> runtime::recover() {
   stats_.disputes = rs.disputes.size();
   rs.disputes.clear();
   {
-    auto outbox = std::make_shared<std::vector<notifications::notification>>();
+    auto start = std::make_shared<notifier_start>();
     for (auto& [id, n] : rs.notifications)
       if (!n.id.empty())
-        outbox->push_back(std::move(n));
-    stats_.notifications = outbox->size();
+        start->outbox.push_back(std::move(n));
+    stats_.notifications = start->outbox.size();
     rs.notifications.clear();
-    env_.notifier = system_->spawn<caf::detached>(notifier_actor, &env_, std::move(outbox), notify_cursor);
+    start->templates = std::move(rs.templates);
+    start->cursor = notify_cursor;
+    start->last_summary = last_summary;
+    env_.notifier = system_->spawn<caf::detached>(notifier_actor, &env_, std::move(start));
   }
   for (auto& [company, on] : rs.assign_tickets)
     seeds[company].data.assign_tickets = on;

@@ -2,6 +2,7 @@
 
 #include "actors/record_actor.hpp"
 #include "domain/dispute.hpp"
+#include "domain/time_format.hpp"
 #include "storage/store.hpp"
 
 namespace crm::actors {
@@ -56,6 +57,63 @@ std::vector<event_draft> open_dispute(const tickets::ticket& t, const std::strin
   return out;
 }
 
+storage::timer_key escalate_timer(const tickets::ticket& t, millis after) {
+  return storage::timer_key{t.created_at + after, t.company_id, t.id, "escalate"};
+}
+
+event_draft escalate_ticket(const tickets::ticket& t, const std::string& supervisor, millis after, millis now) {
+  return event_draft{t.company_id, t.id, "ticket.escalated", "system", now, json::object([&](json::writer& w) {
+                       json::kv_or_null(w, "from", t.assigned_to);
+                       if (!supervisor.empty())
+                         json::kv(w, "to", supervisor);
+                       json::kv(w, "after", format_duration(after));
+                     })};
+}
+
+std::optional<storage::timer_key> first_age_timer(const tickets::ticket& t, const settings& cfg) {
+  const bool esc = cfg.escalate_after > 0, dsp = cfg.dispute_after > 0;
+  if (esc && (!dsp || cfg.escalate_after <= cfg.dispute_after))
+    return escalate_timer(t, cfg.escalate_after);
+  if (dsp)
+    return dispute_timer(t, cfg.dispute_after);
+  return std::nullopt;
+}
+
+std::optional<storage::timer_key> next_age_timer(const tickets::ticket& t, std::string_view fired,
+                                                 const settings& cfg) {
+  if (fired == "escalate" && cfg.dispute_after > 0 && cfg.dispute_after >= cfg.escalate_after)
+    return dispute_timer(t, cfg.dispute_after);
+  if (fired == "dispute" && cfg.escalate_after > 0 && cfg.escalate_after > cfg.dispute_after)
+    return escalate_timer(t, cfg.escalate_after);
+  return std::nullopt;
+}
+
+age_firing fire_age(const tickets::ticket& t, const storage::timer_key& key, millis now, const settings& cfg,
+                    const std::string& supervisor, const std::function<std::string()>& new_dispute_id) {
+  age_firing out;
+  out.ops.push_back({storage::cf::timers, true, storage::encode_timer(key), {}, false});
+  std::string kind = key.kind;
+  for (;;) {
+    if (kind == "escalate" && escalatable(t))
+      out.events.push_back(escalate_ticket(t, supervisor, cfg.escalate_after, now));
+    if (kind == "dispute" && disputable(t)) {
+      out.dispute_id = new_dispute_id();
+      for (auto& d : open_dispute(t, out.dispute_id, now))
+        out.events.push_back(std::move(d));
+    }
+    auto next = t.is_done() ? std::nullopt : next_age_timer(t, kind, cfg);
+    if (!next)
+      break;
+    if (next->due > now) {
+      out.ops.push_back({storage::cf::timers, false, storage::encode_timer(*next), {}, false});
+      out.arm = std::move(next);
+      break;
+    }
+    kind = next->kind; // due already (the server was down, or the clock jumped): now, in this batch
+  }
+  return out;
+}
+
 std::vector<storage::write_op> ticket_rows(const tickets::ticket* before,
                                            const tickets::ticket& after, std::size_t n_events,
                                            std::size_t snapshot_every,
@@ -81,7 +139,8 @@ using self_ptr = caf::stateful_actor<ticket_state>*;
 /// Journals the drafts with their timer and snapshot rows; once written, the live state takes
 /// them and `after` runs (with the error, and the state untouched, when the write failed).
 void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::function<void(const error*)> after,
-            idempotency_claim_ptr idem = nullptr, std::vector<storage::write_op> extra_ops = {}) {
+            idempotency_claim_ptr idem = nullptr, std::vector<storage::write_op> extra_ops = {},
+            std::vector<storage::timer_key> to_arm = {}) {
   auto& st = self->state;
   auto next = std::make_shared<tickets::ticket>(st.t);
   for (auto& d : drafts)
@@ -93,7 +152,6 @@ void commit(self_ptr self, env* e, std::vector<event_draft> drafts, std::functio
   auto ops = ticket_rows(st.exists ? &st.t : nullptr, *next, n, e->cfg.snapshot_every, arm);
   for (auto& op : extra_ops)
     ops.push_back(std::move(op));
-  std::vector<storage::timer_key> to_arm;
   if (arm)
     to_arm.push_back(*arm);
   st.writes.begin(
@@ -224,20 +282,28 @@ caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, comp
     [=](timer_due& m) {
       self->state.writes.run([=] {
         auto& st = self->state;
-        if (m.key.kind == "dispute" && st.exists) {
-          // Once: the row goes in the same write as the dispute (or alone, when none is due).
-          std::vector<storage::write_op> ops{{storage::cf::timers, true, storage::encode_timer(m.key), {}, false}};
-          std::vector<event_draft> drafts;
+        if ((m.key.kind == "dispute" || m.key.kind == "escalate") && st.exists) {
+          // Once: the row goes in the same write as what it does (age_firing).
+          auto supervisor = h.view->read([&](const company_data& d) {
+            auto* r = st.t.assigned_to.empty() ? nullptr : d.roster.find(st.t.assigned_to);
+            return r ? r->reporting_to : std::string();
+          });
+          auto f = fire_age(st.t, m.key, e->clk->wall_now(), e->cfg, supervisor, [e] { return e->new_dispute_id(); });
           std::shared_ptr<disputes::dispute> opened;
-          if (disputable(st.t)) {
-            auto id = e->new_dispute_id();
-            drafts = open_dispute(st.t, id, e->clk->wall_now());
-            opened = std::make_shared<disputes::dispute>(fold_drafts<disputes::dispute>(drafts, id));
+          if (!f.dispute_id.empty()) {
+            std::vector<event_draft> mine;
+            for (auto& d : f.events)
+              if (d.entity == f.dispute_id)
+                mine.push_back(d);
+            opened = std::make_shared<disputes::dispute>(fold_drafts<disputes::dispute>(mine, f.dispute_id));
           }
-          return commit(self, e, std::move(drafts), [h, opened](const error* err) {
+          std::vector<storage::timer_key> arm;
+          if (f.arm)
+            arm.push_back(std::move(*f.arm));
+          return commit(self, e, std::move(f.events), [h, opened](const error* err) {
             if (!err && opened)
               h.view->write([&](company_data& d) { record_traits<disputes::dispute>::publish(d, *opened); });
-          }, nullptr, std::move(ops));
+          }, nullptr, std::move(f.ops), std::move(arm));
         }
         if (m.key.kind != "sla" || !self->state.exists)
           return;

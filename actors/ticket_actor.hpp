@@ -42,6 +42,41 @@ inline bool disputable(const tickets::ticket& t) {
 /// the dispute's creation (disputes::decide_automatic), by `system`.
 std::vector<event_draft> open_dispute(const tickets::ticket& t, const std::string& id, millis now);
 
+/// The timer row of the escalation a ticket gets when still unresolved `after` its creation.
+storage::timer_key escalate_timer(const tickets::ticket& t, millis after);
+
+/// Whether the escalation timer escalates `t` now: not resolved or closed, not escalated yet.
+inline bool escalatable(const tickets::ticket& t) {
+  return !t.is_done() && !t.escalated;
+}
+
+/// ticket.escalated {from, to, after} by `system` (CONTRACT section 11): reassigned to
+/// `supervisor` (the assignee's reportingTo); without one, `to` is absent and assignedTo stays.
+event_draft escalate_ticket(const tickets::ticket& t, const std::string& supervisor, millis after, millis now);
+
+/// The age rows of a ticket (escalation after --escalate-after, the automatic dispute after
+/// --dispute-after) are chained: a ticket holds one at a time, the earlier step first (the
+/// escalation on a tie), and the write that fires one writes the next. So a ticket costs one
+/// row, whatever the steps. The first, written at creation (nullopt: both off):
+std::optional<storage::timer_key> first_age_timer(const tickets::ticket& t, const settings& cfg);
+/// The row that follows the fired one of kind `fired` ("escalate" or "dispute"); nullopt: none.
+std::optional<storage::timer_key> next_age_timer(const tickets::ticket& t, std::string_view fired,
+                                                 const settings& cfg);
+
+/// What firing the age row `key` of `t` at `now` writes, all in one batch: its step (when the
+/// ticket still wants it), the steps after it that are due by `now` too, the row's deletion, and
+/// the next row (none once the ticket is resolved or closed: it loses the rest of the chain).
+/// `supervisor`: the assignee's reportingTo, for the escalation; `new_dispute_id` is called
+/// when a dispute is opened.
+struct age_firing {
+  std::vector<event_draft> events;
+  std::vector<storage::write_op> ops;
+  std::optional<storage::timer_key> arm; // the next row, to keep in memory once written
+  std::string dispute_id;                // the dispute opened, if any
+};
+age_firing fire_age(const tickets::ticket& t, const storage::timer_key& key, millis now, const settings& cfg,
+                    const std::string& supervisor, const std::function<std::string()>& new_dispute_id);
+
 /// Timer and snapshot rows that go with moving a ticket from `before` to `after` through
 /// `n_events` events. `arm` receives the timer to keep in memory once written.
 std::vector<storage::write_op> ticket_rows(const tickets::ticket* before,

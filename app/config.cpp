@@ -24,6 +24,13 @@ result<millis> duration(const std::string& flag_name, const std::string& v) {
   return *d;
 }
 
+/// A duration where "0" turns the behaviour off.
+result<millis> duration_or_off(const std::string& flag_name, const std::string& v) {
+  if (v == "0")
+    return millis{0};
+  return duration(flag_name, v);
+}
+
 } // namespace
 
 void add_flags(CLI::App& app, config& c) {
@@ -33,7 +40,7 @@ void add_flags(CLI::App& app, config& c) {
   flag(app, "--sla-resolve", c.sla_resolve, "resolution SLA of a ticket");
   flag(app, "--sla-resolve-priority", c.sla_resolve_priority,
        "per-priority resolution SLA, like critical=4h,high=8h");
-  flag(app, "--escalate-after", c.escalate_after, "escalate tickets unresolved this long (not used yet: notifications issue)");
+  flag(app, "--escalate-after", c.escalate_after, "escalate tickets unresolved this long to the assignee's supervisor (0: never)");
   flag(app, "--dispute-after", c.dispute_after, "open a dispute for tickets unresolved this long (0: never)");
   flag(app, "--callback-retry-delay", c.callback_retry_delay, "first callback delay");
   flag(app, "--callback-max-attempts", c.callback_max_attempts, "call attempts before escalation");
@@ -62,8 +69,8 @@ void add_flags(CLI::App& app, config& c) {
   flag(app, "--webhook-url", c.webhook_url, "platform webhook URL (signed with CRM_WEBHOOK_SECRET)");
   flag(app, "--notify-retry-delay", c.notify_retry_delay, "the first wait after a failed delivery; doubles, up to 10 minutes");
   flag(app, "--notify-max-attempts", c.notify_max_attempts, "tries of a message before it is failed");
-  flag(app, "--summary-at", c.summary_at, "daily summary time (not used yet)");
-  flag(app, "--timezone", c.timezone, "timezone of --summary-at (not used yet)");
+  flag(app, "--summary-at", c.summary_at, "the daily summary's time of day, HH:MM in --timezone");
+  flag(app, "--timezone", c.timezone, "the time zone of --summary-at (an IANA name: Asia/Kolkata, UTC)");
 }
 
 result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_options& srv) {
@@ -122,14 +129,16 @@ result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_
       return error{errc::invalid, "--sla-resolve-priority: expected like critical=4h,high=8h"};
     rt.cfg.sla.by_priority[static_cast<int>(*p)] = *d;
   }
-  for (auto [name, value] : {std::pair{"--escalate-after", &c.escalate_after},
-                             std::pair{"--dispute-after", &c.dispute_after},
-                             std::pair{"--callback-retry-delay", &c.callback_retry_delay},
+  for (auto [name, value] : {std::pair{"--escalate-after", &c.escalate_after}, std::pair{"--dispute-after", &c.dispute_after}})
+    if (auto d = duration_or_off(name, *value); !d)
+      return d.take_error();
+  for (auto [name, value] : {std::pair{"--callback-retry-delay", &c.callback_retry_delay},
                              std::pair{"--dispute-stall-after", &c.dispute_stall_after},
                              std::pair{"--notify-retry-delay", &c.notify_retry_delay}})
     if (auto d = duration(name, *value); !d)
       return d.take_error();
-  rt.cfg.dispute_after = *duration("--dispute-after", c.dispute_after);
+  rt.cfg.escalate_after = *duration_or_off("--escalate-after", c.escalate_after);
+  rt.cfg.dispute_after = *duration_or_off("--dispute-after", c.dispute_after);
   rt.cfg.dispute_stall_after = *duration("--dispute-stall-after", c.dispute_stall_after);
   auto limit = rupees_to_paise(c.refund_approval_limit);
   if (!limit)
@@ -159,6 +168,10 @@ result<bool> resolve(const config& c, actors::runtime_options& rt, http::server_
   if (c.notify_max_attempts < 1 || c.notify_max_attempts > 100)
     return error{errc::invalid, "--notify-max-attempts: 1..100"};
   n.policy.max_attempts = static_cast<std::uint32_t>(c.notify_max_attempts);
+  auto summary = daily_schedule::make(c.summary_at, c.timezone);
+  if (!summary)
+    return summary.take_error();
+  n.summary = summary.value();
   auto passivate = duration("--passivate-after", c.passivate_after);
   if (!passivate)
     return passivate.take_error();

@@ -36,7 +36,7 @@ struct config {
   std::string request_timeout = "5s";
   std::string body_timeout = "10s";
   long max_connections = 10000;
-  // Notification channels (CONTRACT section 11); --summary-at and --timezone not used yet.
+  // Notification channels and the daily summary (CONTRACT section 11).
   std::string smtp_url, smtp_from, whatsapp_url, sms_url, webhook_url;
   std::string notify_retry_delay = "2s";
   int notify_max_attempts = 8;

@@ -54,6 +54,8 @@ result<event_draft> decide_assign(const call_log& c, const std::string& rep, con
   return make(o, c.id, "call.assigned", json::object([&](json::writer& w) {
                 json::kv_or_null(w, "from", c.assigned_to);
                 json::kv(w, "to", rep);
+                if (c.attempts > 0 && c.scheduled_for) // pending again: its callback came due
+                  json::kv(w, "callbackFor", format_time(*c.scheduled_for));
               }));
 }
 

@@ -90,7 +90,8 @@ struct decision {
 };
 
 event_draft decide_create(const std::string& id, const ndr::ndr_event& ev, const tickets::origin& o);
-/// call.assigned; errc::conflict when the call is not assignable.
+/// call.assigned {from, to, callbackFor (the callback that came due, when the call is pending
+/// again after one: the rep gets an SMS)}; errc::conflict when the call is not assignable.
 result<event_draft> decide_assign(const call_log& c, const std::string& rep, const tickets::origin& o);
 /// call.unassigned (its rep went offline or inactive); nothing unless assigned and pending.
 std::vector<event_draft> decide_unassign(const call_log& c, const std::string& reason,

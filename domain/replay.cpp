@@ -35,6 +35,8 @@ void replay_state::apply(const event& e) {
   } else if (e.type.compare(0, 8, "dispute.") == 0) {
     disputes::apply(disputes[e.entity], e);
     track_number(e.entity, max_dispute_number);
+  } else if (e.type == "notification.template_set") {
+    notifications::apply(templates[e.company_id], e);
   } else if (e.type.compare(0, 13, "notification.") == 0) {
     notifications::apply(notifications[e.entity], e);
     track_number(e.entity, max_notification_number);

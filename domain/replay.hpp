@@ -11,6 +11,7 @@
 #include "domain/dispute.hpp"
 #include "domain/lead.hpp"
 #include "domain/notification.hpp"
+#include "domain/templates.hpp"
 #include "domain/rep.hpp"
 #include "domain/ticket.hpp"
 
@@ -33,6 +34,8 @@ struct replay_state {
   std::unordered_map<std::string, leads::lead> leads;
   std::unordered_map<std::string, disputes::dispute> disputes;
   std::unordered_map<std::string, notifications::notification> notifications;
+  /// company -> its saved notification templates
+  std::unordered_map<std::string, notifications::template_set> templates;
   std::uint64_t max_notification_number = 0;
   std::uint64_t max_lead_number = 0;
   std::uint64_t max_dispute_number = 0;

@@ -1,5 +1,6 @@
 #include "domain/time_format.hpp"
 
+#include <utility>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -129,6 +130,13 @@ std::optional<millis> parse_time(std::string_view s) {
   if (tm.tm_mday != d) // 2026-02-31 rolls over
     return std::nullopt;
   return static_cast<millis>(t) * 1000 + ms - static_cast<millis>(offset_min) * 60'000;
+}
+
+std::string format_duration(millis d) {
+  for (auto [unit, name] : {std::pair<millis, const char*>{3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}})
+    if (d != 0 && d % unit == 0)
+      return std::to_string(d / unit) + name;
+  return std::to_string(d) + "ms";
 }
 
 std::optional<millis> parse_duration(std::string_view s) {

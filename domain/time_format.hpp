@@ -19,6 +19,9 @@ std::optional<millis> parse_time(std::string_view text);
 /// Parses "250ms", "3s", "15m", "24h", "2d" (a positive integer and a unit). nullopt otherwise.
 std::optional<millis> parse_duration(std::string_view text);
 
+/// The largest of h, m, s, ms that writes `d` whole: 86400000 -> "24h", 90000 -> "90s".
+std::string format_duration(millis d);
+
 /// Paise from a JSON number in rupees with at most two decimals; nullopt if more precision,
 /// negative, or out of range.
 std::optional<std::int64_t> rupees_to_paise(double rupees);

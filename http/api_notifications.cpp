@@ -1,5 +1,6 @@
-// Notifications (CONTRACT section 11): the outbox as operators see it, and a retry of a failed
-// message. Both ask the notifier (notifier.hpp), which holds the outbox.
+// Notifications (CONTRACT section 11): the outbox as operators see it, a retry of a failed
+// message, the templates, and the daily summary on demand. All ask the notifier (notifier.hpp),
+// which holds the outbox and the templates.
 #include "actors/notifier.hpp"
 #include "domain/json.hpp"
 #include "http/api_util.hpp"
@@ -45,6 +46,78 @@ void add_notification_routes(router& r) {
                                           });
                                         }));
                                       }});
+  });
+
+  auto templates_answer = [](int code) {
+    return [code](notifications::template_set t) {
+      return json_later(code, [t = std::move(t)] {
+        rapidjson::StringBuffer sb;
+        json::writer w(sb);
+        notifications::write_json(w, t); // the whole object: {"templates": [...]}
+        return std::string(sb.GetString(), sb.GetSize());
+      });
+    };
+  };
+
+  r.add("GET", base + "/templates", operators, [&rt, templates_answer](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    caf::anon_send(rt.notifier(), get_templates{ctx.who.company, [reply, templates_answer](result<notifications::template_set> t) {
+                                                  if (!t)
+                                                    return reply(t.err());
+                                                  reply(templates_answer(200)(std::move(t.value())));
+                                                }});
+  });
+
+  r.add("PUT", base + "/templates/:event/:channel", operators, [&rt, templates_answer](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    auto& event = ctx.params[0];
+    auto ch = notifications::parse_channel(ctx.params[1]);
+    const notifications::template_row* row = ch ? notifications::find_template_row(event, *ch) : nullptr;
+    if (!row)
+      return reply(error{errc::not_found, "no template for event '" + event + "' on channel '" + ctx.params[1]
+                                            + "' (GET /api/v1/notifications/templates lists them)"});
+    auto b = body_reader::parse(ctx.req.body);
+    if (!b)
+      return reply(b.err());
+    notifications::template_text text;
+    text.subject = b->str("subject").value_or("");
+    auto body = b->str("body");
+    b->require("body");
+    text.body = body.value_or("");
+    if (auto err = b->finish_with([&] { return notifications::validate_template(*row, text); }, "the template is not valid"))
+      return reply(*err);
+    caf::anon_send(rt.notifier(), put_template{ctx.who.company, row, std::move(text), ctx.origin(),
+                                               [reply, templates_answer](result<notifications::template_set> t) {
+                                                 if (!t)
+                                                   return reply(t.err());
+                                                 reply(templates_answer(200)(std::move(t.value())));
+                                               }});
+  });
+
+  r.add("POST", base + "/summary", admins, [&rt](context& ctx, responder reply) {
+    if (auto err = ctx.query.finish())
+      return reply(*err);
+    if (!ctx.req.body.empty()) {
+      auto b = body_reader::parse(ctx.req.body);
+      if (!b)
+        return reply(b.err());
+      if (auto err = b->finish("the summary takes no fields"))
+        return reply(*err);
+    }
+    caf::anon_send(rt.notifier(), summary_now{ctx.who.company, ctx.origin(), [reply](result<std::vector<std::string>> ids) {
+                                                if (!ids)
+                                                  return reply(ids.err());
+                                                reply(json_response(202, json::object([&](json::writer& w) {
+                                                  json::kv(w, "status", "queued");
+                                                  w.Key("notifications");
+                                                  w.StartArray();
+                                                  for (auto& id : ids.value())
+                                                    w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+                                                  w.EndArray();
+                                                })));
+                                              }});
   });
 
   r.add("POST", base + "/:id/retry", operators, [&rt](context& ctx, responder reply) {

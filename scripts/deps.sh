@@ -6,7 +6,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libcaf-dev librocksdb-dev libboost1.81-dev libboost-url1.81-dev libsimdjson-dev
   libspdlog-dev libgtest-dev rapidjson-dev libcli11-dev libssl-dev libcurl4-openssl-dev libjemalloc-dev
-  wrk curl python3
+  libkainjow-mustache-dev libhowardhinnant-date-dev tzdata
+  wrk curl python3 python3-aiosmtpd
   # scripts/fuzz.sh: clang, libFuzzer and the sanitizer runtimes (libclang-rt-14-dev), and
   # llvm-symbolizer for the stacks (llvm-14).
   clang-14 libclang-rt-14-dev llvm-14

@@ -24,6 +24,7 @@ protected:
     o.cfg.sweep_every = 0;
     o.cfg.sla.resolve = 100 * hour; // out of the way
     o.cfg.dispute_after = 48 * hour;
+    o.cfg.escalate_after = 0; // escalation_test.cpp has it
     auto r = runtime::start(o, clk, nullptr);
     ASSERT_TRUE(r.ok()) << r.err().message;
     rt = std::move(r.value());

@@ -74,3 +74,13 @@ TEST(money, keeps_paise_exactly) {
 
 } // namespace
 } // namespace crm
+
+TEST(time_format, formats_a_duration_in_its_largest_whole_unit_and_parses_it_back) {
+  EXPECT_EQ(crm::format_duration(24 * 3'600'000LL), "24h");
+  EXPECT_EQ(crm::format_duration(90'000), "90s");
+  EXPECT_EQ(crm::format_duration(15 * 60'000), "15m");
+  EXPECT_EQ(crm::format_duration(250), "250ms");
+  EXPECT_EQ(crm::format_duration(0), "0ms");
+  for (crm::millis d : {1LL, 999LL, 1'000LL, 61'000LL, 3'600'000LL, 49 * 3'600'000LL})
+    EXPECT_EQ(crm::parse_duration(crm::format_duration(d)), d) << d;
+}
