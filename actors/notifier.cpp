@@ -57,17 +57,26 @@ void take(self_ptr self, const std::vector<event>& evs) {
       n = *known;
     apply(n, ev);
     st.company_of[n.id] = ev.company_id;
-    box.put(std::move(n));
+    for (auto& id : box.put(std::move(n)))
+      st.company_of.erase(id);
   }
 }
 
 /// Tries every pending message that is due and not in flight.
+/// Tries handed to the courier and not yet answered, at most: what is due beyond waits in the
+/// outbox (it is written already), so a dead receiver costs neither memory nor a scan of every
+/// pending message per tick.
+constexpr std::size_t max_in_flight = 256;
+
 void deliver_due(self_ptr self, env* e) {
   auto& st = self->state;
   auto now = e->clk->wall_now();
   auto& cfg = e->notify;
   for (auto& [company, box] : st.outboxes) {
-    for (auto& id : box.due(now)) {
+    // The in-flight ones are due too: ask for enough to find the free places after them.
+    for (auto& id : box.due(now, max_in_flight)) {
+      if (st.in_flight.size() >= max_in_flight)
+        return;
       if (!st.in_flight.insert(id).second)
         continue;
       const notification& n = *box.find(id);
@@ -79,13 +88,18 @@ void deliver_due(self_ptr self, env* e) {
       }
       switch (n.ch) {
         case channel::webhook: {
+          auto signature = outbound::hmac_sha256_hex(cfg.webhook_secret, n.body);
+          if (signature.empty()) { // never sent unsigned: a failed try, tried again later
+            caf::anon_send(me, delivered{id, false, "could not sign the webhook"});
+            break;
+          }
           outbound::http_request r;
           r.url = cfg.webhook_url;
           r.body = n.body;
           r.headers = {{"Content-Type", "application/json"},
                        {"X-CRM-Event", n.event},
                        {"X-CRM-Delivery", n.id},
-                       {"X-CRM-Signature", "sha256=" + outbound::hmac_sha256_hex(cfg.webhook_secret, n.body)}};
+                       {"X-CRM-Signature", "sha256=" + signature}};
           e->courier->post(std::move(r), done);
           break;
         }
@@ -225,7 +239,8 @@ caf::behavior notifier_actor(caf::stateful_actor<notifier_state>* self, env* e, 
   auto& st = self->state;
   for (auto& n : start->outbox) {
     st.company_of[n.id] = n.company_id;
-    st.outboxes[n.company_id].put(std::move(n));
+    for (auto& id : st.outboxes[n.company_id].put(std::move(n)))
+      st.company_of.erase(id);
   }
   start->outbox.clear();
   st.templates = std::move(start->templates);

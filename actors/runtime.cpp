@@ -227,8 +227,13 @@ result<bool> runtime::recover() {
         sub.ops.push_back({storage::cf::timers, true, std::string(k), {}, false}); // stale row
       } else {
         auto& t = it->second;
-        auto r = t.assigned_to.empty() ? rs.reps.end() : rs.reps.find(t.assigned_to);
-        auto supervisor = r != rs.reps.end() && r->second.company_id == t.company_id ? r->second.reporting_to : "";
+        auto rep = [&](const std::string& id) -> const reps::rep* {
+          auto r = id.empty() ? rs.reps.end() : rs.reps.find(id);
+          return r != rs.reps.end() && r->second.company_id == t.company_id ? &r->second : nullptr;
+        };
+        auto* assignee = rep(t.assigned_to);
+        auto* boss = assignee ? rep(assignee->reporting_to) : nullptr;
+        auto supervisor = boss && boss->st == reps::status::active ? boss->id : std::string(); // an inactive one is none
         auto f = fire_age(t, key, now, env_.cfg, supervisor, [this] { return env_.new_dispute_id(); });
         sub.events = std::move(f.events);
         sub.ops = std::move(f.ops);

@@ -286,7 +286,8 @@ caf::behavior ticket_actor(caf::stateful_actor<ticket_state>* self, env* e, comp
           // Once: the row goes in the same write as what it does (age_firing).
           auto supervisor = h.view->read([&](const company_data& d) {
             auto* r = st.t.assigned_to.empty() ? nullptr : d.roster.find(st.t.assigned_to);
-            return r ? r->reporting_to : std::string();
+            auto* boss = r && !r->reporting_to.empty() ? d.roster.find(r->reporting_to) : nullptr;
+            return boss && boss->st == reps::status::active ? boss->id : std::string(); // an inactive one is none
           });
           auto f = fire_age(st.t, m.key, e->clk->wall_now(), e->cfg, supervisor, [e] { return e->new_dispute_id(); });
           std::shared_ptr<disputes::dispute> opened;

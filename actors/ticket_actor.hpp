@@ -51,7 +51,8 @@ inline bool escalatable(const tickets::ticket& t) {
 }
 
 /// ticket.escalated {from, to, after} by `system` (CONTRACT section 11): reassigned to
-/// `supervisor` (the assignee's reportingTo); without one, `to` is absent and assignedTo stays.
+/// `supervisor` (the assignee's reportingTo, when active); without one, `to` is absent and
+/// assignedTo stays.
 event_draft escalate_ticket(const tickets::ticket& t, const std::string& supervisor, millis after, millis now);
 
 /// The age rows of a ticket (escalation after --escalate-after, the automatic dispute after

@@ -131,6 +131,9 @@ int main(int argc, char** argv) {
   if (const char* fault = std::getenv("CRM_FAULT_DROP_IDEMPOTENCY_ANSWERS"); fault && std::string_view(fault) == "1")
     log->critical("CRM_FAULT_DROP_IDEMPOTENCY_ANSWERS=1: a crash-test fault is on; Idempotency-Key records of "
                   "requests that changed nothing are not kept, and such keys stay in progress until a restart");
+  if (!rt_opts.notify.webhook_url.empty() && rt_opts.notify.webhook_secret.empty())
+    log->warn("--webhook-url is set but CRM_WEBHOOK_SECRET is not: webhooks are signed with an empty key, "
+              "which anyone can forge");
   const char* token = std::getenv("CRM_PLATFORM_TOKEN");
   if (!token || !*token)
     log->warn("CRM_PLATFORM_TOKEN is not set: no platform access (admin API keys cannot be made)");

@@ -19,11 +19,12 @@ TOKEN=bench-token
 WORK=$(mktemp -d /tmp/crm-bench.XXXXXX)
 SERVER_PID=""
 cleanup() {
-  for pid in ${SERVER_PID:-} ${RAW_PID:-}; do kill "$pid" 2>/dev/null || true; done
+  for pid in ${SERVER_PID:-} ${RAW_PID:-} ${HOLE_PID:-}; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
 RAW_PID=""
+HOLE_PID=""
 trap cleanup EXIT
 
 wait_ready() { # port
@@ -90,6 +91,16 @@ CALLS=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http
 UNASSIGNED=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/crm/call-logs?limit=1&assignedTo=null" \
   | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 stop_crm
+# The same disputes with every dispute.created webhook going to a receiver that accepts and
+# never answers: deliveries time out on the courier's thread; the API must not notice.
+python3 bench/blackhole.py 18903 & HOLE_PID=$!
+start_crm "$WORK/dead" --webhook-url http://127.0.0.1:18903/hooks
+pair dispute_dead $PORT dispute 1000 post
+DEAD_PENDING=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/notifications?status=pending&limit=1" \
+  | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
+DEAD_RSS=$(rss_kb $SERVER_PID)
+stop_crm
+kill $HOLE_PID 2>/dev/null || true
 start_crm "$WORK/sync" --durability sync
 pair post_sync $PORT post 1000 post
 stop_crm
@@ -151,9 +162,11 @@ row mix "mix 70% reads"
 row ndr_call "NDR event with a call action (ticket + call log + assignment)"
 row lead "POST lead (territory placement by the dispatcher), --durability os"
 row dispute "POST dispute, --durability os"
+row dispute_dead "POST dispute, each making a webhook to a receiver that never answers"
 row leadlist "GET page of 20 of 100k leads with funnelMetrics (4 filter mixes)"
 echo
 echo "NDR calls: $CALLS call logs made, $UNASSIGNED left unassigned after the run"
+echo "dead receiver: $DEAD_PENDING webhooks pending after the disputes run (RSS then $(( DEAD_RSS / 1024 )) MiB)"
 echo
 echo "dispatcher alone, 100k calls across 1,000 reps in 10 territories (assignments/s):"
 "$B/crm-bench-dispatch" | awk '/^DISPATCH/ { printf "- %s: %s assignments, %s per second\n", $2, $3, $4 }'

@@ -54,7 +54,7 @@ result<event_draft> decide_assign(const call_log& c, const std::string& rep, con
   return make(o, c.id, "call.assigned", json::object([&](json::writer& w) {
                 json::kv_or_null(w, "from", c.assigned_to);
                 json::kv(w, "to", rep);
-                if (c.attempts > 0 && c.scheduled_for) // pending again: its callback came due
+                if (c.callback_came_due && c.scheduled_for) // pending again: its callback came due
                   json::kv(w, "callbackFor", format_time(*c.scheduled_for));
               }));
 }
@@ -216,6 +216,7 @@ bool apply(call_log& c, const event& e) {
     c.created_at = e.at;
   } else if (e.type == "call.assigned") {
     c.assigned_to = get_str(d, "to");
+    c.callback_came_due = false;
   } else if (e.type == "call.unassigned") {
     c.assigned_to.clear();
   } else if (e.type == "call.started") {
@@ -246,6 +247,7 @@ bool apply(call_log& c, const event& e) {
     c.st = status::pending;
     c.assigned_to.clear();
     c.awaiting_callback = false;
+    c.callback_came_due = true;
   } else if (e.type == "call.escalated") {
     c.support_ticket_id = get_str(d, "supportTicketId");
     c.awaiting_callback = false;

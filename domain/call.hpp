@@ -47,6 +47,7 @@ struct call_log {
   std::uint32_t attempts = 0;
   std::optional<millis> scheduled_for;
   bool awaiting_callback = false;
+  bool callback_came_due = false; // pending again after its callback came due, not yet assigned since
   std::vector<ivr_response> ivr;
   std::string customer_feedback;
   std::string resolution;
@@ -90,8 +91,8 @@ struct decision {
 };
 
 event_draft decide_create(const std::string& id, const ndr::ndr_event& ev, const tickets::origin& o);
-/// call.assigned {from, to, callbackFor (the callback that came due, when the call is pending
-/// again after one: the rep gets an SMS)}; errc::conflict when the call is not assignable.
+/// call.assigned {from, to, callbackFor (the callback that came due, on the first assignment
+/// after it: that rep gets an SMS)}; errc::conflict when the call is not assignable.
 result<event_draft> decide_assign(const call_log& c, const std::string& rep, const tickets::origin& o);
 /// call.unassigned (its rep went offline or inactive); nothing unless assigned and pending.
 std::vector<event_draft> decide_unassign(const call_log& c, const std::string& reason,

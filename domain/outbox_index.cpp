@@ -15,19 +15,37 @@ bool one_of(const std::vector<T>& set, const T& v) {
 
 } // namespace
 
-void outbox_index::put(notification n) {
+std::vector<std::string> outbox_index::put(notification n) {
   const auto num = tickets::id_number(n.id);
   auto [it, fresh] = notifications_.try_emplace(num);
   auto& slot = it->second;
   if (!fresh) {
     by_created_.erase(key{slot.created_at, num});
+    finished_.erase(key{slot.created_at, num});
     if (waiting(slot))
       due_.erase(key{*slot.next_attempt_at, num});
   }
   slot = std::move(n);
+  if (slot.st == status::sent) { // nothing reads them any more
+    slot.subject = std::string();
+    slot.body = std::string();
+  }
   by_created_.emplace(key{slot.created_at, num}, &slot);
   if (waiting(slot))
     due_.emplace(*slot.next_attempt_at, num);
+  std::vector<std::string> dropped;
+  if (slot.st == status::pending)
+    return dropped;
+  finished_.emplace(slot.created_at, num);
+  while (finished_.size() > keep_finished_) {
+    auto oldest = finished_.begin();
+    auto gone = notifications_.find(oldest->second);
+    dropped.push_back(std::move(gone->second.id));
+    by_created_.erase(*oldest);
+    notifications_.erase(gone);
+    finished_.erase(oldest);
+  }
+  return dropped;
 }
 
 const notification* outbox_index::find(const std::string& id) const {
@@ -58,9 +76,9 @@ list_page outbox_index::list(const list_query& q) const {
   return out;
 }
 
-std::vector<std::string> outbox_index::due(millis now) const {
+std::vector<std::string> outbox_index::due(millis now, std::size_t limit) const {
   std::vector<std::string> out;
-  for (auto it = due_.begin(); it != due_.end() && it->first <= now; ++it)
+  for (auto it = due_.begin(); it != due_.end() && it->first <= now && out.size() < limit; ++it)
     out.push_back(notifications_.at(it->second).id);
   return out;
 }

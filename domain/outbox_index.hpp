@@ -2,7 +2,12 @@
 // A company's notification outbox as last written, with the two orders it is read in: newest
 // first for GET /api/v1/notifications, and by due time for the sender, which asks for the pending
 // notifications whose next try is due. Plain data: one writer at a time (like call_index).
+//
+// Bounded: every pending message is kept (it must be delivered), but of the finished ones (sent
+// or failed) only the newest `keep_finished`; a sent one is kept without its subject and body,
+// which nothing reads once it is sent. The log keeps every message whole.
 #include <cstdint>
+#include <cstddef>
 #include <map>
 #include <set>
 #include <string>
@@ -28,8 +33,11 @@ struct list_page {
 
 class outbox_index {
 public:
-  /// Inserts or replaces the notification (by id), keeping both orders in step.
-  void put(notification n);
+  explicit outbox_index(std::size_t keep_finished = 20'000) : keep_finished_(keep_finished) {}
+
+  /// Inserts or replaces the notification (by id), keeping both orders in step; returns the ids
+  /// of the finished notifications dropped to keep at most keep_finished of them.
+  std::vector<std::string> put(notification n);
   /// Null when there is no notification with this id.
   const notification* find(const std::string& id) const;
   bool contains(const std::string& id) const { return find(id) != nullptr; }
@@ -40,8 +48,8 @@ public:
   list_page list(const list_query& q) const;
 
   /// The ids of the pending notifications whose next try is due at `now` (next_attempt_at <=
-  /// now), the longest due first (then the id's number).
-  std::vector<std::string> due(millis now) const;
+  /// now), the longest due first (then the id's number); at most `limit` of them.
+  std::vector<std::string> due(millis now, std::size_t limit = SIZE_MAX) const;
 
   template <class F>
   void for_each(F&& f) const {
@@ -56,6 +64,8 @@ private:
   std::unordered_map<std::uint64_t, notification> notifications_; // by id number
   std::map<key, const notification*> by_created_;
   std::set<key> due_; // (next_attempt_at, id number) of the pending ones
+  std::set<key> finished_; // (created_at, id number) of the sent and failed ones
+  std::size_t keep_finished_;
 };
 
 } // namespace crm::notifications

@@ -86,7 +86,10 @@ void add_notification_routes(router& r) {
     auto body = b->str("body");
     b->require("body");
     text.body = body.value_or("");
-    if (auto err = b->finish_with([&] { return notifications::validate_template(*row, text); }, "the template is not valid"))
+    auto check = [&] { return notifications::validate_template(*row, text); };
+    if (auto err = b->finish_with(check, "the template is not valid"))
+      return reply(*err);
+    if (auto err = check()) // finish_with runs it only to add to the body's own problems
       return reply(*err);
     caf::anon_send(rt.notifier(), put_template{ctx.who.company, row, std::move(text), ctx.origin(),
                                                [reply, templates_answer](result<notifications::template_set> t) {

@@ -249,6 +249,77 @@ TEST_F(age_chain, one_row_per_ticket_and_a_jump_past_both_does_both_in_one_write
   EXPECT_EQ(count_events(c.id, "ticket.linked"), 1u);
 }
 
+class callback_sms : public notify_clock {
+protected:
+  void configure(runtime_options& o) override {
+    o.notify.sms_url = "http://127.0.0.1:9/sms";
+    o.cfg.callbacks.retry_delay = hour;
+    o.cfg.callbacks.max_attempts = 3;
+  }
+  std::string available_rep(const std::string& name, const std::string& phone) {
+    auto id = rep(name, "", phone);
+    reps::update_cmd u;
+    u.availability = "available";
+    awaited<reps::rep> a;
+    caf::anon_send(rt->company("acme"), update_rep{id, u, who(), a.cb()});
+    EXPECT_TRUE(a.get().ok());
+    return id;
+  }
+  std::shared_ptr<const calls::call_log> call(const std::string& id) {
+    return rt->view("acme")->read([&](const company_data& d) {
+      auto* c = d.calls.find(id);
+      return c ? std::make_shared<const calls::call_log>(*c) : nullptr;
+    });
+  }
+};
+
+TEST_F(callback_sms, the_rep_a_call_goes_to_when_its_callback_comes_due_gets_one_sms) {
+  auto r = available_rep("arjun", "9000000007");
+  ndr::ndr_event ev;
+  ev.ndr_event_id = "N1";
+  ev.shipment_id = "SHP-1";
+  ev.order_id = "ORD-77";
+  ev.action = "call";
+  ev.territory = "north";
+  awaited<ndr_outcome> a;
+  caf::anon_send(rt->company("acme"), ingest_ndr{ev, who(), a.cb()});
+  auto o = a.get();
+  ASSERT_TRUE(o.ok()) << o.err().message;
+  auto id = o->call_log_id;
+  ASSERT_TRUE(eventually([&] { auto c = call(id); return c && c->assigned_to == r; }));
+  // The first assignment is no callback: no SMS.
+  EXPECT_TRUE(outbox_of("call.callback_due").empty());
+  calls::update_cmd u;
+  u.status = "no-answer";
+  awaited<calls::call_log> w;
+  caf::anon_send(rt->company("acme"), update_call{id, u, who(), w.cb()});
+  ASSERT_TRUE(w.get().ok());
+  clk.advance(hour);
+  EXPECT_EQ(tick(), 1u);
+  // Due: pending again, assigned again by the dispatcher, and that rep gets the SMS.
+  ASSERT_TRUE(eventually([&] { return outbox_of("call.callback_due").size() == 1; }));
+  auto sms = outbox_of("call.callback_due").front();
+  EXPECT_EQ(sms.ch, notifications::channel::sms);
+  EXPECT_EQ(sms.to, "9000000007");
+  EXPECT_NE(sms.body.find("ORD-77"), std::string::npos) << sms.body;
+  EXPECT_NE(sms.body.find(id), std::string::npos) << sms.body;
+  // Only the first assignment after it: the rep going offline and back makes no second SMS.
+  ASSERT_TRUE(eventually([&] { auto c = call(id); return c && c->assigned_to == r; }));
+  reps::update_cmd off;
+  off.availability = "offline";
+  awaited<reps::rep> x;
+  caf::anon_send(rt->company("acme"), update_rep{r, off, who(), x.cb()});
+  ASSERT_TRUE(x.get().ok());
+  ASSERT_TRUE(eventually([&] { auto c = call(id); return c && c->assigned_to.empty(); }));
+  reps::update_cmd on;
+  on.availability = "available";
+  awaited<reps::rep> y;
+  caf::anon_send(rt->company("acme"), update_rep{r, on, who(), y.cb()});
+  ASSERT_TRUE(y.get().ok());
+  ASSERT_TRUE(eventually([&] { auto c = call(id); return c && c->assigned_to == r; }));
+  EXPECT_EQ(outbox_of("call.callback_due").size(), 1u);
+}
+
 class daily_summary : public notify_clock {
 protected:
   void configure(runtime_options& o) override {

@@ -1,20 +1,28 @@
 // Notifications (CONTRACT section 11) against a real receiver on loopback: the persisted outbox,
 // retries with a doubling delay, the delivery id and the signature of platform webhooks, failed
-// messages and their retry, and delivery after a kill -9.
+// messages and their retry, and delivery after a kill -9. Email against a real SMTP server
+// (aiosmtpd, testing/smtp_sink.hpp): a status change and the daily summary, with the company's
+// templates; the template API; escalation with its WhatsApp and webhook, once per ticket.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <functional>
 #include <set>
 #include <map>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "testing/http_client.hpp"
 #include "testing/receiver.hpp"
 #include "testing/server_process.hpp"
+#include "testing/smtp_sink.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace crm::blackbox {
@@ -25,6 +33,7 @@ using testing::http_response;
 using testing::received;
 using testing::receiver;
 using testing::server_process;
+using testing::smtp_sink;
 
 const std::string token = "notify-test-token";
 const std::string secret = "webhook-secret-0123";
@@ -225,6 +234,504 @@ TEST(notifications, a_server_killed_mid_delivery_delivers_every_message_after_re
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   auto all = call(s->port(), "GET", "/api/v1/notifications");
   EXPECT_EQ(total_of(all), 3) << all.body;
+}
+
+// --- Email over SMTP, templates, the daily summary, escalation ---------------------------------
+
+const std::string smtp_from = "crm@example.com";
+
+/// A request as the platform acting for `company`.
+http_response call_in(unsigned short port, const std::string& company, const std::string& method,
+                      const std::string& target, const std::string& body = {}) {
+  http_client c(port);
+  return c.request(method, target, body, {{"Authorization", "Bearer " + token}, {"X-Company-Id", company}});
+}
+
+/// A request with an API key of a company (no X-Company-Id: the key names its company).
+http_response as(unsigned short port, const std::string& key, const std::string& method, const std::string& target,
+                 const std::string& body = {}) {
+  http_client c(port);
+  return c.request(method, target, body, {{"Authorization", "Bearer " + key}});
+}
+
+/// Makes an API key with `role` in `company` and returns it.
+std::string make_key(unsigned short port, const std::string& company, const std::string& role) {
+  http_client c(port);
+  auto r = c.request("POST", "/api/v1/admin/api-keys",
+                     R"({"companyId":")" + company + R"(","role":")" + role + R"(","name":"test key"})",
+                     {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(r.status, 201) << r.body;
+  return r.str("key");
+}
+
+/// Makes a rep of `company` (reporting to `reporting_to` when given) and returns its id.
+std::string make_rep(unsigned short port, const std::string& company, const std::string& name, const std::string& email,
+                     const std::string& phone, const std::string& reporting_to = {}) {
+  auto r = call_in(port, company, "POST", "/api/v1/crm/sales-reps",
+                   R"({"name":")" + name + R"(","email":")" + email + R"(","phone":")" + phone + "\""
+                     + (reporting_to.empty() ? std::string() : R"(,"reportingTo":")" + reporting_to + "\"") + "}");
+  EXPECT_EQ(r.status, 201) << r.body;
+  return r.str("id");
+}
+
+/// Makes a ticket of `company` and returns its id.
+std::string make_ticket(unsigned short port, const std::string& company, const std::string& body) {
+  auto r = call_in(port, company, "POST", "/api/v1/support/tickets", body);
+  EXPECT_EQ(r.status, 201) << r.body;
+  return r.str("ticketId");
+}
+
+/// `s` as a JSON string (quotes, backslashes and line breaks escaped).
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+/// The fields named in error.details.
+std::set<std::string> detail_fields_of(const http_response& r) {
+  std::set<std::string> out;
+  simdjson::dom::array details;
+  if (r.json()["error"]["details"].get(details))
+    return out;
+  for (simdjson::dom::element d : details) {
+    std::string_view f;
+    if (!d["field"].get(f))
+      out.emplace(f);
+  }
+  return out;
+}
+
+/// One row of a {"templates": [...]} answer.
+struct template_seen {
+  std::string event, channel, subject, body;
+  std::vector<std::string> placeholders;
+  bool customized = false;
+};
+
+std::vector<template_seen> templates_of(const http_response& r) {
+  std::vector<template_seen> out;
+  simdjson::dom::array rows;
+  if (r.json()["templates"].get(rows))
+    return out;
+  for (simdjson::dom::element row : rows) {
+    template_seen t;
+    std::string_view v;
+    if (!row["event"].get(v))
+      t.event = v;
+    if (!row["channel"].get(v))
+      t.channel = v;
+    if (!row["subject"].get(v))
+      t.subject = v;
+    if (!row["body"].get(v))
+      t.body = v;
+    simdjson::dom::array names;
+    if (!row["placeholders"].get(names))
+      for (simdjson::dom::element name : names)
+        if (!name.get(v))
+          t.placeholders.emplace_back(v);
+    bool b = false;
+    if (!row["customized"].get(b))
+      t.customized = b;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+/// The row (event, channel) of a {"templates": [...]} answer; an empty event when it has none.
+template_seen template_of(const http_response& r, const std::string& event, const std::string& channel) {
+  for (auto& t : templates_of(r))
+    if (t.event == event && t.channel == channel)
+      return t;
+  return {};
+}
+
+/// Today's date in Asia/Kolkata (UTC+05:30 all year), the default --timezone of the summary.
+std::string kolkata_date() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::minutes(330));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+/// The strings of an array field of the answer.
+std::vector<std::string> strings_of(const http_response& r, const char* key) {
+  std::vector<std::string> out;
+  simdjson::dom::array a;
+  if (r.json()[key].get(a))
+    return out;
+  for (simdjson::dom::element e : a) {
+    std::string_view v;
+    if (!e.get(v))
+      out.emplace_back(v);
+  }
+  return out;
+}
+
+/// The id of the first notification in a GET /api/v1/notifications answer.
+std::string first_notification_id(const http_response& r) {
+  std::string_view id;
+  if (r.json()["notifications"].at(0)["id"].get(id))
+    return {};
+  return std::string(id);
+}
+
+/// Polls GET of a ticket until `pred` holds of the answer (at most 10 s); the last answer.
+http_response ticket_until(unsigned short port, const std::string& id,
+                           const std::function<bool(const http_response&)>& pred) {
+  http_response r;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    r = call(port, "GET", "/api/v1/support/tickets/" + id);
+    if (r.status == 200 && pred(r))
+      return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < until);
+  return r;
+}
+
+bool is_escalated(const http_response& r) {
+  bool b = false;
+  return r.status == 200 && !r.json()["escalated"].get(b) && b;
+}
+
+/// A message the WhatsApp gateway got: the JSON {to, channel, template, body} posted to it.
+struct gateway_message {
+  std::string to, channel, template_name, body;
+};
+
+/// What was posted to the gateway at `target` with the template `name`.
+std::vector<gateway_message> gateway_messages(const std::vector<received>& all, const std::string& target,
+                                              const std::string& name) {
+  std::vector<gateway_message> out;
+  simdjson::dom::parser p;
+  for (auto& r : all) {
+    if (r.method != "POST" || r.target != target)
+      continue;
+    simdjson::dom::element d;
+    std::string_view to, channel, tpl, body;
+    if (p.parse(r.body).get(d) || d["to"].get(to) || d["channel"].get(channel) || d["template"].get(tpl)
+        || d["body"].get(body))
+      continue;
+    if (tpl == name)
+      out.push_back({std::string(to), std::string(channel), std::string(tpl), std::string(body)});
+  }
+  return out;
+}
+
+/// The webhooks of one kind about one entity (the event's "entity").
+std::vector<received> of_event_about(const std::vector<received>& all, const std::string& name, const std::string& entity) {
+  std::vector<received> out;
+  simdjson::dom::parser p;
+  for (auto& r : of_event(all, name)) {
+    simdjson::dom::element ev;
+    std::string_view e;
+    if (!p.parse(r.body).get(ev) && !ev["entity"].get(e) && e == entity)
+      out.push_back(r);
+  }
+  return out;
+}
+
+TEST(notifications, a_status_change_emails_the_customer_over_smtp_in_the_companys_template_which_survives_a_restart) {
+  smtp_sink smtp;
+  ASSERT_TRUE(smtp.ready()) << smtp.error();
+  node n;
+  n.args = {"--smtp-url", smtp.url(), "--smtp-from", smtp_from};
+  auto s = n.start();
+  auto t = call(s->port(), "POST", "/api/v1/support/tickets",
+                R"({"category":"billing","subject":"Refund not received",)"
+                R"("customer":{"name":"Ravi Kumar","email":"ravi@example.in","phone":"+919876543210"}})");
+  ASSERT_EQ(t.status, 201) << t.body;
+  auto id = t.str("ticketId");
+  const std::string ticket = "/api/v1/support/tickets/" + id;
+
+  // The default template: one email to the customer, from --smtp-from, naming the ticket and
+  // the status it is in now.
+  ASSERT_EQ(call(s->port(), "PUT", ticket, R"({"status":"in-progress"})").status, 200);
+  auto got = smtp.wait_for(1);
+  ASSERT_EQ(got.size(), 1u) << s->log();
+  EXPECT_EQ(got[0].subject, "Your ticket " + id + " is now in-progress");
+  EXPECT_EQ(got[0].to, "ravi@example.in");
+  EXPECT_EQ(got[0].from, smtp_from);
+  EXPECT_EQ(got[0].headers["x-rcptto"], "ravi@example.in"); // the envelope, as the SMTP server saw it
+  EXPECT_EQ(got[0].headers["x-mailfrom"], smtp_from);
+  EXPECT_EQ(got[0].body, "Hello Ravi Kumar,\n\nyour support ticket " + id + " (Refund not received) is now in-progress.\n");
+  // The outbox shows it sent, and the Message-ID names its entry.
+  auto sent = notifications_until(s->port(), "?status=sent&channel=email", [](const http_response& r) {
+    return total_of(r) == 1;
+  });
+  ASSERT_EQ(total_of(sent), 1) << sent.body;
+  EXPECT_EQ(got[0].message_id, "<" + first_notification_id(sent) + "@example.com>");
+
+  // The company's own template: the next change's email is rendered from it, as plain text
+  // (nothing HTML-escaped).
+  const std::string subject = "[{{ticket.ticketId}}] {{ticket.previousStatus}} -> {{ticket.status}}";
+  const std::string body = "Dear {{ticket.customerName}},\n"
+                           "{{ticket.ticketId}} \"{{ticket.subject}}\" went from {{ticket.previousStatus}} to "
+                           "{{ticket.status}} ({{ticket.priority}}/{{ticket.category}}).\n"
+                           "-- Support & Returns <support@acme.in>\n";
+  auto put = call(s->port(), "PUT", "/api/v1/notifications/templates/ticket.status_changed/email",
+                  R"({"subject":)" + quoted(subject) + R"(,"body":)" + quoted(body) + "}");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(templates_of(put).size(), 8u); // the whole list, as GET answers
+  auto row = template_of(put, "ticket.status_changed", "email");
+  EXPECT_TRUE(row.customized);
+  EXPECT_EQ(row.subject, subject);
+  EXPECT_EQ(row.body, body);
+  ASSERT_EQ(call(s->port(), "PUT", ticket, R"({"status":"resolved"})").status, 200);
+  got = smtp.wait_for(2);
+  ASSERT_EQ(got.size(), 2u) << s->log();
+  EXPECT_EQ(got[1].subject, "[" + id + "] in-progress -> resolved");
+  EXPECT_EQ(got[1].body, "Dear Ravi Kumar,\n" + id + " \"Refund not received\" went from in-progress to resolved "
+                         "(medium/billing).\n-- Support & Returns <support@acme.in>\n");
+  EXPECT_EQ(got[1].to, "ravi@example.in");
+  EXPECT_EQ(got[1].from, smtp_from);
+
+  // The template is in the event log: after a restart it is still the company's.
+  EXPECT_EQ(s->terminate(), 0) << s->log();
+  s = n.start();
+  auto after = call(s->port(), "GET", "/api/v1/notifications/templates");
+  ASSERT_EQ(after.status, 200) << after.body;
+  row = template_of(after, "ticket.status_changed", "email");
+  EXPECT_TRUE(row.customized);
+  EXPECT_EQ(row.subject, subject);
+  EXPECT_EQ(row.body, body);
+  EXPECT_FALSE(template_of(after, "ticket.assigned", "whatsapp").customized); // the others untouched
+}
+
+TEST(notifications, templates_refuse_unknown_placeholders_rows_and_roles_and_stay_within_their_company) {
+  node n;
+  auto s = n.start();
+  auto port = s->port();
+  const std::string path = "/api/v1/notifications/templates";
+
+  // The catalogue: eight rows, each with its placeholders and a default text, none customized.
+  auto all = call(port, "GET", path);
+  ASSERT_EQ(all.status, 200) << all.body;
+  auto rows = templates_of(all);
+  EXPECT_EQ(rows.size(), 8u) << all.body;
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (auto& r : rows) {
+    pairs.emplace(r.event, r.channel);
+    EXPECT_FALSE(r.customized) << r.event;
+    EXPECT_FALSE(r.body.empty()) << r.event;
+    EXPECT_FALSE(r.placeholders.empty()) << r.event;
+  }
+  EXPECT_EQ(pairs, (std::set<std::pair<std::string, std::string>>{{"ticket.assigned", "whatsapp"},
+                                                                   {"call.assigned", "whatsapp"},
+                                                                   {"ticket.status_changed", "email"},
+                                                                   {"call.callback_due", "sms"},
+                                                                   {"ticket.escalated", "whatsapp"},
+                                                                   {"dispute.created", "email"},
+                                                                   {"dispute.resolved", "email"},
+                                                                   {"summary.daily", "email"}}));
+  auto changed = template_of(all, "ticket.status_changed", "email");
+  EXPECT_NE(std::find(changed.placeholders.begin(), changed.placeholders.end(), "ticket.ticketId"),
+            changed.placeholders.end());
+
+  // A placeholder the row does not offer is 422 naming the part it is in; so is one that only
+  // another row offers, a missing body, and an email without a subject.
+  const std::string row = path + "/ticket.status_changed/email";
+  auto r = call(port, "PUT", row, R"({"subject":"About {{ticket.ticketId}}","body":"Ticket {{ticket.nope}} moved"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(detail_fields_of(r), std::set<std::string>{"body"}) << r.body;
+  r = call(port, "PUT", row, R"({"subject":"About {{ticket.nope}}","body":"Ticket {{ticket.ticketId}} moved"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(detail_fields_of(r), std::set<std::string>{"subject"}) << r.body;
+  r = call(port, "PUT", row, R"({"subject":"About {{ticket.ticketId}}","body":"Order {{call.orderId}}"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(detail_fields_of(r), std::set<std::string>{"body"}) << r.body;
+  r = call(port, "PUT", row, R"({"subject":"About {{ticket.ticketId}}"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(detail_fields_of(r), std::set<std::string>{"body"}) << r.body;
+  r = call(port, "PUT", row, R"({"body":"Ticket {{ticket.ticketId}} moved"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(detail_fields_of(r), std::set<std::string>{"subject"}) << r.body;
+
+  // An event or channel the catalogue does not have, or a pair it does not have: 404.
+  for (const auto& target : {path + "/ticket.nope/email", path + "/ticket.assigned/fax", path + "/ticket.assigned/email"}) {
+    r = call(port, "PUT", target, R"({"subject":"Hello","body":"Hello"})");
+    EXPECT_EQ(r.status, 404) << target << " " << r.body;
+  }
+  // None of that changed anything.
+  EXPECT_FALSE(template_of(call(port, "GET", path), "ticket.status_changed", "email").customized);
+
+  // An agent may neither read nor change templates; a manager may read them.
+  auto agent = make_key(port, "acme", "agent");
+  auto manager = make_key(port, "acme", "manager");
+  EXPECT_EQ(as(port, agent, "GET", path).status, 403);
+  EXPECT_EQ(as(port, agent, "PUT", path + "/ticket.assigned/whatsapp", R"({"body":"Hi {{rep.name}}"})").status, 403);
+  EXPECT_EQ(as(port, manager, "GET", path).status, 200);
+
+  // One company's template is its own: another company still has the default.
+  const std::string mine = "Hi {{rep.name}}, {{ticket.ticketId}} is yours";
+  auto put = call(port, "PUT", path + "/ticket.assigned/whatsapp", R"({"body":)" + quoted(mine) + "}");
+  ASSERT_EQ(put.status, 200) << put.body;
+  auto saved = template_of(put, "ticket.assigned", "whatsapp");
+  EXPECT_TRUE(saved.customized);
+  EXPECT_EQ(saved.body, mine);
+  EXPECT_EQ(saved.subject, "");
+  auto other = call_in(port, "globex", "GET", path);
+  ASSERT_EQ(other.status, 200) << other.body;
+  auto theirs = template_of(other, "ticket.assigned", "whatsapp");
+  EXPECT_EQ(theirs.event, "ticket.assigned");
+  EXPECT_FALSE(theirs.customized);
+  EXPECT_EQ(theirs.body, "New ticket {{ticket.ticketId}} assigned to you: {{ticket.subject}}");
+  for (auto& t : templates_of(other))
+    EXPECT_FALSE(t.customized) << t.event;
+  auto ours = as(port, manager, "GET", path);
+  EXPECT_EQ(template_of(ours, "ticket.assigned", "whatsapp").body, mine);
+}
+
+TEST(notifications, the_daily_summary_on_demand_emails_each_manager_over_smtp) {
+  smtp_sink smtp;
+  ASSERT_TRUE(smtp.ready()) << smtp.error();
+  node n;
+  n.args = {"--smtp-url", smtp.url(), "--smtp-from", smtp_from};
+  auto s = n.start();
+  auto port = s->port();
+  // Meera manages Asha and Ravi; Asha has an open ticket, Ravi resolved one.
+  auto boss = make_rep(port, "acme", "Meera Iyer", "meera@acme.in", "+919876500001");
+  auto asha = make_rep(port, "acme", "Asha Rao", "asha@acme.in", "+919876500002", boss);
+  auto ravi = make_rep(port, "acme", "Ravi Das", "ravi@acme.in", "+919876500003", boss);
+  auto open_one = make_ticket(port, "acme", R"({"category":"billing","subject":"Refund not received"})");
+  ASSERT_EQ(call(port, "PUT", "/api/v1/support/tickets/" + open_one, R"({"assignedTo":")" + asha + "\"}").status, 200);
+  auto resolved_one = make_ticket(port, "acme", R"({"category":"logistics","subject":"Parcel late"})");
+  ASSERT_EQ(call(port, "PUT", "/api/v1/support/tickets/" + resolved_one, R"({"assignedTo":")" + ravi + "\"}").status, 200);
+  ASSERT_EQ(call(port, "PUT", "/api/v1/support/tickets/" + resolved_one, R"({"status":"resolved"})").status, 200);
+  // A manager in another company: not in acme's summary.
+  auto their_boss = make_rep(port, "globex", "Kiran Shah", "kiran@globex.in", "+919876500004");
+  make_rep(port, "globex", "Dev Patel", "dev@globex.in", "+919876500005", their_boss);
+
+  // An admin asks for it: 202 with the one message queued, and Meera gets it by email.
+  auto admin = make_key(port, "acme", "admin");
+  auto before = kolkata_date();
+  auto r = as(port, admin, "POST", "/api/v1/notifications/summary");
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(r.str("status"), "queued");
+  auto ids = strings_of(r, "notifications");
+  ASSERT_EQ(ids.size(), 1u) << r.body;
+  auto got = smtp.wait_for(1);
+  auto today = kolkata_date();
+  ASSERT_EQ(got.size(), 1u) << s->log();
+  EXPECT_EQ(got[0].to, "meera@acme.in");
+  EXPECT_EQ(got[0].from, smtp_from);
+  EXPECT_EQ(got[0].message_id, "<" + ids[0] + "@example.com>");
+  if (got[0].subject != "Team summary for " + today)
+    today = before; // midnight in Kolkata passed meanwhile
+  EXPECT_EQ(got[0].subject, "Team summary for " + today);
+  EXPECT_EQ(got[0].body, "Hello Meera Iyer,\n\nyour team of 2 reps on " + today
+                           + ":\n- open tickets: 1\n- breached (SLA): 0\n- resolved in the last 24 hours: 1\n");
+
+  // The platform may ask too (another one is sent); a manager may not.
+  r = call(port, "POST", "/api/v1/notifications/summary");
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(strings_of(r, "notifications").size(), 1u) << r.body;
+  got = smtp.wait_for(2);
+  ASSERT_EQ(got.size(), 2u) << s->log();
+  EXPECT_EQ(got[1].to, "meera@acme.in");
+  auto manager = make_key(port, "acme", "manager");
+  EXPECT_EQ(as(port, manager, "POST", "/api/v1/notifications/summary").status, 403);
+}
+
+TEST(notifications, an_unresolved_ticket_is_escalated_to_the_supervisor_once_also_across_a_restart) {
+  receiver hook;
+  node n;
+  n.args = {"--escalate-after", "2s", "--webhook-url", hook.url("/hooks"), "--whatsapp-url", hook.url("/wa")};
+  auto s = n.start();
+  auto port = s->port();
+  const std::string boss_phone = "+919876500001", rep_phone = "+919876500002";
+  auto boss = make_rep(port, "acme", "Meera Iyer", "meera@acme.in", boss_phone);
+  auto rep = make_rep(port, "acme", "Asha Rao", "asha@acme.in", rep_phone, boss);
+  auto assign = [&](const std::string& ticket, const std::string& to) {
+    return call(port, "PUT", "/api/v1/support/tickets/" + ticket, R"({"assignedTo":")" + to + "\"}").status;
+  };
+  // Asha's ticket will sit unresolved; Meera's own (she reports to no one) too; a third one is
+  // resolved right away.
+  auto stuck = make_ticket(port, "acme", R"({"category":"billing","subject":"Refund not received"})");
+  ASSERT_EQ(assign(stuck, rep), 200);
+  auto top = make_ticket(port, "acme", R"({"category":"other","subject":"Invoice copy"})");
+  ASSERT_EQ(assign(top, boss), 200);
+  auto quick = make_ticket(port, "acme", R"({"category":"logistics","subject":"Parcel late"})");
+  ASSERT_EQ(assign(quick, rep), 200);
+  ASSERT_EQ(call(port, "PUT", "/api/v1/support/tickets/" + quick, R"({"status":"resolved"})").status, 200);
+
+  // Two seconds after its creation Asha's ticket is escalated and handed to Meera.
+  auto g = ticket_until(port, stuck, is_escalated);
+  ASSERT_TRUE(is_escalated(g)) << g.body;
+  EXPECT_EQ(g.str("assignedTo"), boss);
+  // Meera's own is escalated too, and stays hers: there is no one above her.
+  g = ticket_until(port, top, is_escalated);
+  ASSERT_TRUE(is_escalated(g)) << g.body;
+  EXPECT_EQ(g.str("assignedTo"), boss);
+
+  // Every message went out (and is recorded so, before the restart below).
+  auto sent = notifications_until(port, "?status=sent&channel=webhook", [](const http_response& r) {
+    return total_of(r) == 2;
+  });
+  ASSERT_EQ(total_of(sent), 2) << sent.body;
+  auto pending = notifications_until(port, "?status=pending", [](const http_response& r) { return total_of(r) == 0; });
+  EXPECT_EQ(total_of(pending), 0) << pending.body;
+
+  // The platform's webhook: ticket.escalated, signed, the event of the escalation.
+  auto all = hook.all();
+  auto hooks = of_event_about(all, "ticket.escalated", stuck);
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(hooks[0].method, "POST");
+  EXPECT_EQ(hooks[0].target, "/hooks");
+  EXPECT_EQ(hooks[0].headers.at("x-crm-signature"), "sha256=" + hmac_hex(secret, hooks[0].body));
+  simdjson::dom::parser p;
+  simdjson::dom::element ev;
+  ASSERT_FALSE(p.parse(hooks[0].body).get(ev)) << hooks[0].body;
+  std::string_view type, from, to;
+  ASSERT_FALSE(ev["type"].get(type));
+  EXPECT_EQ(type, "ticket.escalated");
+  ASSERT_FALSE(ev["data"]["from"].get(from)) << hooks[0].body;
+  ASSERT_FALSE(ev["data"]["to"].get(to)) << hooks[0].body;
+  EXPECT_EQ(from, rep);
+  EXPECT_EQ(to, boss);
+  EXPECT_EQ(of_event_about(all, "ticket.escalated", top).size(), 1u);
+  EXPECT_EQ(of_event(all, "ticket.escalated").size(), 2u); // not the resolved one
+  // Meera's WhatsApp, from the ticket.escalated template: one, for Asha's ticket (none for her
+  // own, which has no one to go to).
+  auto wa = gateway_messages(all, "/wa", "ticket.escalated");
+  ASSERT_EQ(wa.size(), 1u);
+  EXPECT_EQ(wa[0].to, boss_phone);
+  EXPECT_EQ(wa[0].channel, "whatsapp");
+  EXPECT_EQ(wa[0].body, "Escalated to you: ticket " + stuck + " (Refund not received) is unresolved after 2s");
+  // Asha got the assignments as usual.
+  auto assigned = gateway_messages(all, "/wa", "ticket.assigned");
+  EXPECT_EQ(std::count_if(assigned.begin(), assigned.end(), [&](const gateway_message& m) { return m.to == rep_phone; }), 2);
+
+  // After a restart, well past every ticket's two seconds, nothing is escalated again.
+  EXPECT_EQ(s->terminate(), 0) << s->log();
+  s = n.start();
+  port = s->port();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  all = hook.all();
+  EXPECT_EQ(of_event_about(all, "ticket.escalated", stuck).size(), 1u);
+  EXPECT_EQ(of_event(all, "ticket.escalated").size(), 2u);
+  EXPECT_EQ(gateway_messages(all, "/wa", "ticket.escalated").size(), 1u);
+  g = call(port, "GET", "/api/v1/support/tickets/" + stuck);
+  EXPECT_TRUE(is_escalated(g)) << g.body;
+  EXPECT_EQ(g.str("assignedTo"), boss);
+  // The ticket resolved at once never was.
+  g = call(port, "GET", "/api/v1/support/tickets/" + quick);
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_FALSE(is_escalated(g)) << g.body;
+  EXPECT_EQ(g.str("assignedTo"), rep);
+  EXPECT_EQ(g.str("status"), "resolved");
 }
 
 } // namespace

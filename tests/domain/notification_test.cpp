@@ -319,6 +319,8 @@ TEST(outbox_index, due_lists_pending_ones_whose_time_has_come_oldest_first) {
   EXPECT_TRUE(x.due(t0 + 99).empty());
   EXPECT_EQ(x.due(t0 + 100), (std::vector<std::string>{"NTF-000002", "NTF-000005"}));
   EXPECT_EQ(x.due(t0 + 500), (std::vector<std::string>{"NTF-000002", "NTF-000005", "NTF-000001"}));
+  EXPECT_EQ(x.due(t0 + 500, 2), (std::vector<std::string>{"NTF-000002", "NTF-000005"}));
+  EXPECT_TRUE(x.due(t0 + 500, 0).empty());
 
   x.put(make(2, t0, channel::email, status::sent));            // sent: no longer due
   x.put(make(5, t0, channel::email, status::pending, t0 + 1000)); // tried again later
@@ -326,6 +328,41 @@ TEST(outbox_index, due_lists_pending_ones_whose_time_has_come_oldest_first) {
   EXPECT_EQ(x.due(t0 + 500), (std::vector<std::string>{"NTF-000003", "NTF-000001"}));
   EXPECT_EQ(x.due(t0 + 1000),
             (std::vector<std::string>{"NTF-000003", "NTF-000001", "NTF-000006", "NTF-000005"}));
+}
+
+TEST(outbox_index, keeps_every_pending_one_and_only_the_newest_finished_ones) {
+  outbox_index x(3);
+  // Pending ones are never dropped, however many.
+  for (int i = 1; i <= 10; ++i)
+    EXPECT_TRUE(x.put(make(i, t0 + i, channel::webhook, status::pending, t0 + i)).empty());
+  EXPECT_EQ(x.size(), 10u);
+  // As they finish (in any order), the oldest finished go once there are more than 3.
+  EXPECT_TRUE(x.put(make(5, t0 + 5, channel::webhook, status::sent)).empty());
+  EXPECT_TRUE(x.put(make(2, t0 + 2, channel::webhook, status::failed)).empty());
+  EXPECT_TRUE(x.put(make(9, t0 + 9, channel::webhook, status::sent)).empty());
+  EXPECT_EQ(x.put(make(7, t0 + 7, channel::webhook, status::failed)), (std::vector<std::string>{"NTF-000002"}));
+  EXPECT_EQ(x.find("NTF-000002"), nullptr);
+  EXPECT_EQ(x.put(make(1, t0 + 1, channel::webhook, status::sent)), (std::vector<std::string>{"NTF-000001"}));
+  EXPECT_EQ(x.size(), 8u);
+  EXPECT_EQ(x.list({}).total, 8u);
+  EXPECT_EQ(x.list({1, 20, {status::sent, status::failed}, {}}).total, 3u);
+  EXPECT_EQ(x.list({1, 20, {status::pending}, {}}).total, 5u);
+  // A finished one made pending again (a retry) is no longer counted among the finished.
+  x.put(make(7, t0 + 7, channel::webhook, status::pending, t0 + 100));
+  EXPECT_TRUE(x.put(make(3, t0 + 3, channel::webhook, status::sent)).empty());
+  EXPECT_EQ(x.list({1, 20, {status::sent, status::failed}, {}}).total, 3u);
+  // A sent one is kept without its text; a failed one keeps it for its retry.
+  auto sent = make(11, t0 + 11, channel::email, status::sent);
+  sent.subject = "s";
+  sent.body = "b";
+  x.put(sent);
+  EXPECT_TRUE(x.find("NTF-000011")->body.empty());
+  EXPECT_TRUE(x.find("NTF-000011")->subject.empty());
+  auto failed = make(12, t0 + 12, channel::email, status::failed);
+  failed.body = "b";
+  x.put(failed);
+  EXPECT_EQ(x.find("NTF-000012")->body, "b");
+  EXPECT_EQ(x.due(t0 + 1000).size(), 5u); // 4, 6, 7, 8, 10
 }
 
 TEST(outbox_index, follows_a_notification_through_its_life) {
