@@ -63,6 +63,23 @@ void take(self_ptr self, const std::vector<event>& evs) {
 }
 
 /// Tries every pending message that is due and not in flight.
+/// The notification with its subject and body, which the outbox does not keep once they are
+/// in the log (outbox_index.hpp): read back from its notification.queued.
+result<notification> whole(env* e, const notification& kept) {
+  if (kept.queued_seq == 0 || !kept.body.empty())
+    return kept;
+  auto ev = e->db->event_at(kept.queued_seq);
+  if (!ev)
+    return ev.err();
+  notification queued;
+  if (ev->entity != kept.id || !apply(queued, ev.value()))
+    return error{errc::unavailable, "event " + std::to_string(kept.queued_seq) + " is not " + kept.id + "'s queueing"};
+  notification n = kept;
+  n.subject = std::move(queued.subject);
+  n.body = std::move(queued.body);
+  return n;
+}
+
 /// Tries handed to the courier and not yet answered, at most: what is due beyond waits in the
 /// outbox (it is written already), so a dead receiver costs neither memory nor a scan of every
 /// pending message per tick.
@@ -79,13 +96,18 @@ void deliver_due(self_ptr self, env* e) {
         return;
       if (!st.in_flight.insert(id).second)
         continue;
-      const notification& n = *box.find(id);
       auto me = caf::actor_cast<caf::actor>(self);
       auto done = [me, id](outbound::outcome o) { caf::anon_send(me, delivered{id, o.ok, std::move(o.error)}); };
-      if (!cfg.on(n.ch) || !e->courier) {
-        caf::anon_send(me, delivered{id, false, std::string("the ") + to_string(n.ch) + " channel is not configured"});
+      if (!cfg.on(box.find(id)->ch) || !e->courier) {
+        caf::anon_send(me, delivered{id, false, std::string("the ") + to_string(box.find(id)->ch) + " channel is not configured"});
         continue;
       }
+      auto text = whole(e, *box.find(id)); // its subject and body, from the log
+      if (!text) {
+        caf::anon_send(me, delivered{id, false, "could not read the message from the log: " + text.err().message});
+        continue;
+      }
+      const notification& n = text.value();
       switch (n.ch) {
         case channel::webhook: {
           auto signature = outbound::hmac_sha256_hex(cfg.webhook_secret, n.body);

@@ -164,6 +164,7 @@ bool apply(notification& n, const event& e) {
     n.attempts = 0;
     n.next_attempt_at = e.at;
     n.created_at = e.at;
+    n.queued_seq = e.seq;
   } else if (e.type == "notification.attempted") {
     n.attempts = get_u32(d, "attempt", n.attempts + 1);
     bool ok = false;

@@ -62,6 +62,7 @@ struct notification {
   std::optional<millis> sent_at;
   std::uint64_t version = 0;
   std::uint64_t last_seq = 0;
+  std::uint64_t queued_seq = 0; // the seq of its notification.queued (0 before it is written)
   bool operator==(const notification&) const = default;
 };
 

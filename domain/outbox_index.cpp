@@ -26,7 +26,7 @@ std::vector<std::string> outbox_index::put(notification n) {
       due_.erase(key{*slot.next_attempt_at, num});
   }
   slot = std::move(n);
-  if (slot.st == status::sent) { // nothing reads them any more
+  if (slot.st == status::sent || slot.queued_seq != 0) { // in the log: read from there when tried
     slot.subject = std::string();
     slot.body = std::string();
   }

@@ -4,8 +4,10 @@
 // notifications whose next try is due. Plain data: one writer at a time (like call_index).
 //
 // Bounded: every pending message is kept (it must be delivered), but of the finished ones (sent
-// or failed) only the newest `keep_finished`; a sent one is kept without its subject and body,
-// which nothing reads once it is sent. The log keeps every message whole.
+// or failed) only the newest `keep_finished`. A message is kept without its subject and body
+// once its notification.queued is written (queued_seq): the sender reads them from the log when
+// it tries, so a receiver that stays down costs a few hundred bytes per waiting message, not its
+// text. The log keeps every message whole.
 #include <cstdint>
 #include <cstddef>
 #include <map>
