@@ -16,6 +16,7 @@
 // A detached actor: it reads the store at start, and it is no hot path.
 #include <caf/all.hpp>
 
+#include <array>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -79,13 +80,41 @@ struct summary_now {
   reply<std::vector<std::string>> done;
 };
 using catch_up_atom = caf::atom_constant<caf::atom("catchup")>;
+using rules_again_atom = caf::atom_constant<caf::atom("rulesagn")>;
+/// Tests: answered (true) once the events handed so far are turned into written messages.
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
 
 struct notifier_state {
   std::unordered_map<std::string, notifications::outbox_index> outboxes; // by company
   std::unordered_map<std::string, std::string> company_of;              // notification -> company
   std::unordered_map<std::string, notifications::template_set> templates; // by company; absent: defaults
   millis next_summary = 0;          // when the next daily summary is due (0: not scheduled yet)
-  std::unordered_set<std::string> in_flight;
+  /// Tries handed to the courier whose outcome is not written yet, counted by channel: each
+  /// channel has places of its own, so a receiver that never answers holds up only its own.
+  struct flights {
+    std::unordered_map<std::string, notifications::channel> ids;
+    std::array<std::size_t, 4> per{};
+    bool has(const std::string& id) const { return ids.count(id) != 0; }
+    bool add(const std::string& id, notifications::channel c) {
+      if (!ids.emplace(id, c).second)
+        return false;
+      per[static_cast<int>(c)]++;
+      return true;
+    }
+    void remove(const std::string& id) {
+      auto it = ids.find(id);
+      if (it == ids.end())
+        return;
+      per[static_cast<int>(it->second)]--;
+      ids.erase(it);
+    }
+    std::size_t of(notifications::channel c) const { return per[static_cast<int>(c)]; }
+    std::size_t size() const { return ids.size(); }
+  } in_flight;
+  std::size_t turn = 0;             // the company whose due messages go first (round robin)
+  std::vector<event> deferred;      // events waiting for the read model (messages_for: nullopt)
+  std::size_t waits = 0;            // how often the first of them waited
+  std::vector<caf::response_promise> flushes; // tests: answered once nothing is pending
   std::uint64_t processed = 0;      // the last seq turned into messages (or found to make none)
   std::uint64_t cursor_written = 0; // the last cursor written
   bool caught_up = false;

@@ -69,9 +69,10 @@ void add_dispute(render_context& ctx, const disputes::dispute& x, const tickets:
 
 } // namespace
 
-std::vector<queue_cmd> messages_for(const event& e, const company_view& view, const notify_config& cfg,
-                                    const template_set& tpl) {
+std::optional<std::vector<queue_cmd>> messages_for(const event& e, const company_view& view,
+                                                   const notify_config& cfg, const template_set& tpl) {
   std::vector<queue_cmd> out;
+  const std::optional<std::vector<queue_cmd>> later; // not published yet
   if (!cfg.on(channel::email) && !cfg.on(channel::whatsapp) && !cfg.on(channel::sms) && !cfg.on(channel::webhook))
     return out;
   simdjson::dom::element d;
@@ -103,12 +104,12 @@ std::vector<queue_cmd> messages_for(const event& e, const company_view& view, co
         return found ? std::optional<calls::call_log>(*found) : std::nullopt;
       });
       if (!c)
-        return out;
+        return later; // a call made and assigned in one write (an NDR event's)
       add_call(ctx, *c);
     } else if (auto t = ticket(e.entity)) {
       add_ticket(ctx, *t);
     } else {
-      return out;
+      return later;
     }
     if (cfg.on(channel::whatsapp))
       out.push_back(from_template(tpl, e.type, channel::whatsapp, r->phone, ctx));
@@ -118,7 +119,9 @@ std::vector<queue_cmd> messages_for(const event& e, const company_view& view, co
     if (!cfg.on(channel::email))
       return out;
     auto t = ticket(e.entity);
-    if (!t || !t->cust || t->cust->email.empty())
+    if (!t)
+      return later;
+    if (!t->cust || t->cust->email.empty())
       return out;
     render_context ctx;
     add_ticket(ctx, *t);
@@ -131,7 +134,9 @@ std::vector<queue_cmd> messages_for(const event& e, const company_view& view, co
     if (cfg.on(channel::whatsapp) && !to.empty()) {
       auto r = rep(to);
       auto t = ticket(e.entity);
-      if (r && !r->phone.empty() && t) {
+      if (!t)
+        return later;
+      if (r && !r->phone.empty()) {
         render_context ctx;
         add_ticket(ctx, *t);
         add_rep(ctx, *r);
@@ -144,14 +149,24 @@ std::vector<queue_cmd> messages_for(const event& e, const company_view& view, co
       out.push_back(webhook("ticket.escalated", e));
   } else if (e.type == "dispute.created" || e.type == "dispute.resolved") {
     if (cfg.on(channel::email)) {
-      auto x = view.read([&](const company_data& c) { return c.disputes.find(e.entity); });
-      std::string email = e.type == "dispute.created" ? std::string(json::get_str(d, "customerEmail"))
-                                                      : (x ? x->customer_email : std::string());
-      if (x && !email.empty()) {
-        auto t = x->related_support_ticket_id.empty() ? nullptr : ticket(x->related_support_ticket_id);
+      // The dispute as this event left it: a new one from the event itself, a resolved one from
+      // the read model's copy with the event applied (the copy may not have it yet).
+      disputes::dispute x;
+      if (e.type == "dispute.created") {
+        disputes::apply(x, e);
+      } else {
+        auto known = view.read([&](const company_data& c) { return c.disputes.find(e.entity); });
+        if (!known)
+          return later;
+        x = *known;
+        if (x.st != disputes::status::resolved || !x.resolved_at || *x.resolved_at != e.at)
+          disputes::apply(x, e);
+      }
+      if (!x.customer_email.empty()) {
+        auto t = x.related_support_ticket_id.empty() ? nullptr : ticket(x.related_support_ticket_id);
         render_context ctx;
-        add_dispute(ctx, *x, t.get());
-        out.push_back(from_template(tpl, e.type, channel::email, email, ctx));
+        add_dispute(ctx, x, t.get());
+        out.push_back(from_template(tpl, e.type, channel::email, x.customer_email, ctx));
       }
     }
     if (cfg.on(channel::webhook))

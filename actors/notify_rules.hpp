@@ -2,6 +2,7 @@
 // The rules of CONTRACT section 11: which messages a written event makes, and the daily
 // summary. Pure functions of the event, the company's read model (company_view.hpp) and its
 // templates (domain/templates.hpp); the notifier (notifier.hpp) journals what they return.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,9 +25,11 @@ bool may_notify(std::string_view type);
 ///   ticket.escalated                 WhatsApp to the supervisor it went to; webhook
 ///   dispute.created, .resolved       email to the related ticket's customer; webhook
 ///   dispute.refund_requested, ...    webhook refund.requested / replacement.requested
-std::vector<notifications::queue_cmd> messages_for(const event& e, const company_view& view,
-                                                   const notify_config& cfg,
-                                                   const notifications::template_set& tpl);
+/// nullopt: the read model does not have the entity the event is about yet (the journal hands
+/// the notifier an event before the actor that wrote it publishes it): ask again shortly.
+std::optional<std::vector<notifications::queue_cmd>> messages_for(const event& e, const company_view& view,
+                                                                  const notify_config& cfg,
+                                                                  const notifications::template_set& tpl);
 
 /// The daily summary of one company at `now` (summary.daily, by email): one message to each
 /// active rep with direct reports and an email address, counting the tickets of their team

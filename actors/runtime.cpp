@@ -127,12 +127,9 @@ result<std::unique_ptr<runtime>> runtime::start(runtime_options opts, const crm:
   e.loader = rt->loader_;
   if (auto r = rt->recover(); !r)
     return r.take_error();
-  // The notifier takes what the journal writes from now on, and reads the log after its cursor
-  // first (notifier.hpp).
-  auto notifier = e.notifier;
-  rt->journal_->set_tap([](const event_draft& d) { return may_notify(d.type); },
-                        [notifier](std::vector<event> evs) { caf::anon_send(notifier, notify_events{std::move(evs)}); });
-  caf::anon_send(notifier, catch_up_atom::value);
+  // The notifier (tapping the journal since recovery) reads the log after its cursor first
+  // (notifier.hpp).
+  caf::anon_send(e.notifier, catch_up_atom::value);
   return rt;
 }
 
@@ -253,7 +250,9 @@ result<bool> runtime::recover() {
       for (auto& d : drafts)
         tickets::apply(after, event{0, d.at, d.company_id, d.entity, d.type, d.actor, d.data, {}, {}});
       std::optional<storage::timer_key> unused;
-      sub.ops = ticket_rows(&before, after, drafts.size(), env_.cfg.snapshot_every, unused);
+      // No snapshot here: another row of the same ticket fired at start (its escalation) is
+      // written in its own batch from the same state, and a snapshot would miss it.
+      sub.ops = ticket_rows(&before, after, drafts.size(), 0, unused);
       sub.events = std::move(drafts);
     } else {
       arm.push_back(std::move(key));
@@ -324,6 +323,11 @@ result<bool> runtime::recover() {
     start->cursor = notify_cursor;
     start->last_summary = last_summary;
     env_.notifier = system_->spawn<caf::detached>(notifier_actor, &env_, std::move(start));
+    // It takes what the journal writes from now on (stashed until its catch-up), before any
+    // company actor can write: nothing is written between the catch-up's end and the tap.
+    auto notifier = env_.notifier;
+    journal_->set_tap([](const event_draft& d) { return may_notify(d.type); },
+                      [notifier](std::vector<event> evs) { caf::anon_send(notifier, notify_events{std::move(evs)}); });
   }
   for (auto& [company, on] : rs.assign_tickets)
     seeds[company].data.assign_tickets = on;

@@ -93,15 +93,28 @@ age_firing fire_age(const tickets::ticket& t, const storage::timer_key& key, mil
   age_firing out;
   out.ops.push_back({storage::cf::timers, true, storage::encode_timer(key), {}, false});
   std::string kind = key.kind;
-  for (;;) {
-    if (kind == "escalate" && escalatable(t))
+  bool escalated = false;
+  auto escalate = [&] {
+    if (!escalated && cfg.escalate_after > 0 && escalatable(t) && t.created_at + cfg.escalate_after <= now) {
       out.events.push_back(escalate_ticket(t, supervisor, cfg.escalate_after, now));
-    if (kind == "dispute" && disputable(t)) {
-      out.dispute_id = new_dispute_id();
-      for (auto& d : open_dispute(t, out.dispute_id, now))
-        out.events.push_back(std::move(d));
+      escalated = true;
     }
-    auto next = t.is_done() ? std::nullopt : next_age_timer(t, kind, cfg);
+  };
+  for (;;) {
+    if (kind == "escalate")
+      escalate();
+    if (kind == "dispute") {
+      // A ticket whose escalation is due without a row of its own (made before escalations
+      // existed, or while --escalate-after was 0) is escalated with its dispute step.
+      escalate();
+      if (cfg.dispute_after > 0 && disputable(t)) {
+        out.dispute_id = new_dispute_id();
+        for (auto& d : open_dispute(t, out.dispute_id, now))
+          out.events.push_back(std::move(d));
+      }
+    }
+    // A closed ticket is final; a resolved one may be reopened and keeps its later steps.
+    auto next = t.st == tickets::status::closed ? std::nullopt : next_age_timer(t, kind, cfg);
     if (!next)
       break;
     if (next->due > now) {

@@ -65,8 +65,9 @@ std::optional<storage::timer_key> next_age_timer(const tickets::ticket& t, std::
                                                  const settings& cfg);
 
 /// What firing the age row `key` of `t` at `now` writes, all in one batch: its step (when the
-/// ticket still wants it), the steps after it that are due by `now` too, the row's deletion, and
-/// the next row (none once the ticket is resolved or closed: it loses the rest of the chain).
+/// ticket still wants it and the step is on), the steps after it that are due by `now` too, the
+/// row's deletion, and the next row (none once the ticket is closed). The dispute step also
+/// escalates a ticket whose escalation is due and was never done (a row from before escalations).
 /// `supervisor`: the assignee's reportingTo, for the escalation; `new_dispute_id` is called
 /// when a dispute is opened.
 struct age_firing {

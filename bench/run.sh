@@ -19,12 +19,13 @@ TOKEN=bench-token
 WORK=$(mktemp -d /tmp/crm-bench.XXXXXX)
 SERVER_PID=""
 cleanup() {
-  for pid in ${SERVER_PID:-} ${RAW_PID:-} ${HOLE_PID:-}; do kill "$pid" 2>/dev/null || true; done
+  for pid in ${SERVER_PID:-} ${RAW_PID:-} ${HOLE_PID:-} ${LIVE_PID:-}; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
 RAW_PID=""
 HOLE_PID=""
+LIVE_PID=""
 trap cleanup EXIT
 
 wait_ready() { # port
@@ -91,8 +92,16 @@ CALLS=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http
 UNASSIGNED=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/crm/call-logs?limit=1&assignedTo=null" \
   | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 stop_crm
-# The same disputes with every dispute.created webhook going to a receiver that accepts and
-# never answers: deliveries time out on the courier's thread; the API must not notice.
+# The same disputes with every dispute.created webhook going to a receiver that answers 200 at
+# once, then to one that accepts and never answers (deliveries time out on the courier's
+# thread): the API must not notice the difference.
+python3 bench/blackhole.py 18904 --answer & LIVE_PID=$!
+start_crm "$WORK/live" --webhook-url http://127.0.0.1:18904/hooks
+pair dispute_live $PORT dispute 1000 post
+LIVE_SENT=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/notifications?status=sent&limit=1" \
+  | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
+stop_crm
+kill $LIVE_PID 2>/dev/null || true
 python3 bench/blackhole.py 18903 & HOLE_PID=$!
 start_crm "$WORK/dead" --webhook-url http://127.0.0.1:18903/hooks
 pair dispute_dead $PORT dispute 1000 post
@@ -162,11 +171,12 @@ row mix "mix 70% reads"
 row ndr_call "NDR event with a call action (ticket + call log + assignment)"
 row lead "POST lead (territory placement by the dispatcher), --durability os"
 row dispute "POST dispute, --durability os"
+row dispute_live "POST dispute, each making a webhook to a receiver that answers at once"
 row dispute_dead "POST dispute, each making a webhook to a receiver that never answers"
 row leadlist "GET page of 20 of 100k leads with funnelMetrics (4 filter mixes)"
 echo
 echo "NDR calls: $CALLS call logs made, $UNASSIGNED left unassigned after the run"
-echo "dead receiver: $DEAD_PENDING webhooks pending after the disputes run (RSS then $(( DEAD_RSS / 1024 )) MiB)"
+echo "webhooks: the answering receiver got $LIVE_SENT (the 20k newest finished are listed); with the dead one $DEAD_PENDING were pending after the run (RSS then $(( DEAD_RSS / 1024 )) MiB)"
 echo
 echo "dispatcher alone, 100k calls across 1,000 reps in 10 territories (assignments/s):"
 "$B/crm-bench-dispatch" | awk '/^DISPATCH/ { printf "- %s: %s assignments, %s per second\n", $2, $3, $4 }'

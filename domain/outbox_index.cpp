@@ -23,7 +23,7 @@ std::vector<std::string> outbox_index::put(notification n) {
     by_created_.erase(key{slot.created_at, num});
     finished_.erase(key{slot.created_at, num});
     if (waiting(slot))
-      due_.erase(key{*slot.next_attempt_at, num});
+      due_[static_cast<int>(slot.ch)].erase(key{*slot.next_attempt_at, num});
   }
   slot = std::move(n);
   if (slot.st == status::sent || slot.queued_seq != 0) { // in the log: read from there when tried
@@ -32,7 +32,7 @@ std::vector<std::string> outbox_index::put(notification n) {
   }
   by_created_.emplace(key{slot.created_at, num}, &slot);
   if (waiting(slot))
-    due_.emplace(*slot.next_attempt_at, num);
+    due_[static_cast<int>(slot.ch)].emplace(*slot.next_attempt_at, num);
   std::vector<std::string> dropped;
   if (slot.st == status::pending)
     return dropped;
@@ -77,8 +77,25 @@ list_page outbox_index::list(const list_query& q) const {
 }
 
 std::vector<std::string> outbox_index::due(millis now, std::size_t limit) const {
+  std::vector<key> keys;
+  for (auto& set : due_) { // each channel's first `limit`, then the first `limit` of them all
+    std::size_t taken = 0;
+    for (auto it = set.begin(); it != set.end() && it->first <= now && taken < limit; ++it, ++taken)
+      keys.push_back(*it);
+  }
+  std::sort(keys.begin(), keys.end());
+  if (keys.size() > limit)
+    keys.resize(limit);
   std::vector<std::string> out;
-  for (auto it = due_.begin(); it != due_.end() && it->first <= now && out.size() < limit; ++it)
+  for (auto& k : keys)
+    out.push_back(notifications_.at(k.second).id);
+  return out;
+}
+
+std::vector<std::string> outbox_index::due(millis now, std::size_t limit, channel ch) const {
+  std::vector<std::string> out;
+  auto& set = due_[static_cast<int>(ch)];
+  for (auto it = set.begin(); it != set.end() && it->first <= now && out.size() < limit; ++it)
     out.push_back(notifications_.at(it->second).id);
   return out;
 }

@@ -8,6 +8,7 @@
 // once its notification.queued is written (queued_seq): the sender reads them from the log when
 // it tries, so a receiver that stays down costs a few hundred bytes per waiting message, not its
 // text. The log keeps every message whole.
+#include <array>
 #include <cstdint>
 #include <cstddef>
 #include <map>
@@ -52,6 +53,8 @@ public:
   /// The ids of the pending notifications whose next try is due at `now` (next_attempt_at <=
   /// now), the longest due first (then the id's number); at most `limit` of them.
   std::vector<std::string> due(millis now, std::size_t limit = SIZE_MAX) const;
+  /// The same, of one channel only.
+  std::vector<std::string> due(millis now, std::size_t limit, channel ch) const;
 
   template <class F>
   void for_each(F&& f) const {
@@ -65,7 +68,7 @@ private:
 
   std::unordered_map<std::uint64_t, notification> notifications_; // by id number
   std::map<key, const notification*> by_created_;
-  std::set<key> due_; // (next_attempt_at, id number) of the pending ones
+  std::array<std::set<key>, 4> due_; // by channel: (next_attempt_at, id number) of the pending ones
   std::set<key> finished_; // (created_at, id number) of the sent and failed ones
   std::size_t keep_finished_;
 };

@@ -71,7 +71,7 @@ std::vector<template_row> build_catalogue() {
                    "Hello{{#dispute.customerName}} {{dispute.customerName}}{{/dispute.customerName}},\n\n"
                    "your dispute {{dispute.disputeId}}{{#dispute.orderId}} about order "
                    "{{dispute.orderId}}{{/dispute.orderId}} is resolved: {{dispute.resolution}}."
-                   "{{#dispute.refundAmount}} A refund of {{dispute.refundAmount}} is on its way."
+                   "{{#dispute.refundAmount}} A refund of INR {{dispute.refundAmount}} is on its way."
                    "{{/dispute.refundAmount}}\n"}});
   rows.push_back({"summary.daily",
                   channel::email,

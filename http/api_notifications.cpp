@@ -19,7 +19,7 @@ void add_notification_routes(router& r) {
   auto& rt = r.runtime();
   const std::string base = "/api/v1/notifications";
 
-  r.add("GET", base, operators, [&rt](context& ctx, responder reply) {
+  r.add("GET", base, all_roles, [&rt](context& ctx, responder reply) {
     notifications::list_query q;
     if (auto err = parse_paging(ctx.query, q.page, q.limit))
       return reply(*err);
@@ -59,7 +59,7 @@ void add_notification_routes(router& r) {
     };
   };
 
-  r.add("GET", base + "/templates", operators, [&rt, templates_answer](context& ctx, responder reply) {
+  r.add("GET", base + "/templates", all_roles, [&rt, templates_answer](context& ctx, responder reply) {
     if (auto err = ctx.query.finish())
       return reply(*err);
     caf::anon_send(rt.notifier(), get_templates{ctx.who.company, [reply, templates_answer](result<notifications::template_set> t) {

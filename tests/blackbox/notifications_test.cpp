@@ -197,7 +197,7 @@ TEST(notifications, a_message_that_keeps_failing_is_failed_and_a_retry_sends_it)
   auto sent = notifications_until(s->port(), "?status=sent", [](const http_response& r) { return total_of(r) == 1; });
   ASSERT_EQ(total_of(sent), 1) << sent.body;
   EXPECT_EQ(hook.all().size(), 3u);
-  // A sent one takes no retry; an unknown id is 404; a viewer may not look.
+  // A sent one takes no retry; an unknown id is 404; an unknown status is 422.
   EXPECT_EQ(call(s->port(), "POST", "/api/v1/notifications/" + nid + "/retry").status, 409);
   EXPECT_EQ(call(s->port(), "POST", "/api/v1/notifications/NTF-999999/retry").status, 404);
   EXPECT_EQ(call(s->port(), "GET", "/api/v1/notifications?status=lost").status, 422);
@@ -567,12 +567,20 @@ TEST(notifications, templates_refuse_unknown_placeholders_rows_and_roles_and_sta
   // None of that changed anything.
   EXPECT_FALSE(template_of(call(port, "GET", path), "ticket.status_changed", "email").customized);
 
-  // An agent may neither read nor change templates; a manager may read them.
+  // Every role reads its company's templates (CONTRACT section 2); an agent or a viewer may not
+  // change them, a manager may.
   auto agent = make_key(port, "acme", "agent");
+  auto viewer = make_key(port, "acme", "viewer");
   auto manager = make_key(port, "acme", "manager");
-  EXPECT_EQ(as(port, agent, "GET", path).status, 403);
+  EXPECT_EQ(as(port, agent, "GET", path).status, 200);
+  EXPECT_EQ(as(port, viewer, "GET", path).status, 200);
+  EXPECT_EQ(as(port, viewer, "GET", "/api/v1/notifications").status, 200);
   EXPECT_EQ(as(port, agent, "PUT", path + "/ticket.assigned/whatsapp", R"({"body":"Hi {{rep.name}}"})").status, 403);
+  EXPECT_EQ(as(port, viewer, "PUT", path + "/ticket.assigned/whatsapp", R"({"body":"Hi {{rep.name}}"})").status, 403);
+  EXPECT_EQ(as(port, viewer, "POST", "/api/v1/notifications/NTF-000001/retry").status, 403);
   EXPECT_EQ(as(port, manager, "GET", path).status, 200);
+  EXPECT_EQ(as(port, manager, "PUT", path + "/ticket.escalated/whatsapp",
+               R"({"body":"Escalated: {{ticket.ticketId}} after {{escalation.after}}"})").status, 200);
 
   // One company's template is its own: another company still has the default.
   const std::string mine = "Hi {{rep.name}}, {{ticket.ticketId}} is yours";
@@ -732,6 +740,49 @@ TEST(notifications, an_unresolved_ticket_is_escalated_to_the_supervisor_once_als
   EXPECT_FALSE(is_escalated(g)) << g.body;
   EXPECT_EQ(g.str("assignedTo"), rep);
   EXPECT_EQ(g.str("status"), "resolved");
+}
+
+// A dispute about a ticket emails the ticket's customer when it is opened and when it is
+// resolved, with the amounts as the resolution left them (the rule reads the dispute as the
+// event made it, not a read model that may not have it yet).
+TEST(notifications, a_dispute_emails_its_tickets_customer_when_opened_and_when_resolved_with_the_refund) {
+  smtp_sink smtp;
+  ASSERT_TRUE(smtp.ready()) << smtp.error();
+  node n;
+  n.args = {"--smtp-url", smtp.url(), "--smtp-from", smtp_from};
+  auto s = n.start();
+  auto t = call(s->port(), "POST", "/api/v1/support/tickets",
+                R"({"category":"logistics","subject":"Parcel damaged","relatedOrderId":"ORD-9",)"
+                R"("customer":{"name":"Asha Rao","email":"asha@example.in","phone":"+919876543210"}})");
+  ASSERT_EQ(t.status, 201) << t.body;
+  auto ticket = t.str("ticketId");
+  // Several at once, so that some rules run before the registry has published the dispute.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto d = call(s->port(), "POST", "/api/v1/disputes",
+                  R"({"type":"damaged-goods","claimAmount":1200.5,"description":"box crushed","relatedSupportTicketId":")" + ticket + R"("})");
+    ASSERT_EQ(d.status, 201) << d.body;
+    ids.push_back(d.str("disputeId"));
+  }
+  auto got = smtp.wait_for(5);
+  ASSERT_EQ(got.size(), 5u) << s->log();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto m = std::find_if(got.begin(), got.end(), [&](auto& x) { return x.subject == "Your dispute " + ids[i] + " is opened"; });
+    ASSERT_NE(m, got.end()) << ids[i];
+    EXPECT_EQ(m->to, "asha@example.in");
+    EXPECT_EQ(m->body, "Hello Asha Rao,\n\nyour dispute " + ids[i] + " (damaged-goods) about order ORD-9 is opened and under "
+                       "investigation. We will write to you again once it is resolved.\n");
+  }
+  // Resolved with a refund: the email says so, with the amount.
+  const std::string first = "/api/v1/disputes/" + ids[0];
+  ASSERT_EQ(call(s->port(), "PUT", first, R"({"status":"decision"})").status, 200);
+  auto r = call(s->port(), "POST", first + "/resolve", R"({"resolution":"refund","refundAmount":1000})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  got = smtp.wait_for(6);
+  ASSERT_EQ(got.size(), 6u) << s->log();
+  EXPECT_EQ(got[5].subject, "Your dispute " + ids[0] + " is resolved");
+  EXPECT_EQ(got[5].body, "Hello Asha Rao,\n\nyour dispute " + ids[0] + " about order ORD-9 is resolved: refund. "
+                         "A refund of INR 1000 is on its way.\n");
 }
 
 } // namespace

@@ -117,7 +117,7 @@ TEST(templates, every_default_renders_with_its_values_filled_in) {
   auto resolved = render(row_of("dispute.resolved", channel::email).fallback, ctx);
   EXPECT_EQ(resolved.subject, "Your dispute DSP-000001 is resolved");
   EXPECT_NE(resolved.body.find("resolved: refund."), std::string::npos) << resolved.body;
-  EXPECT_NE(resolved.body.find("A refund of 1000.00"), std::string::npos) << resolved.body;
+  EXPECT_NE(resolved.body.find("A refund of INR 1000.00"), std::string::npos) << resolved.body;
   auto summary = render(row_of("summary.daily", channel::email).fallback, ctx);
   EXPECT_EQ(summary.subject, "Team summary for 2026-11-18");
   for (auto part : {"Hello Ravi,", "team of 4 reps", "open tickets: 7", "breached (SLA): 2",
@@ -158,7 +158,7 @@ TEST(templates, sections_and_inverted_sections_over_an_offered_name_render) {
   EXPECT_EQ(no_refund.find("refund of"), std::string::npos) << no_refund;
   EXPECT_EQ(no_refund.find("about order"), std::string::npos) << no_refund;
   ctx.push_back({"dispute.refundAmount", "99.50"});
-  EXPECT_NE(render(resolved.fallback.body, ctx).find("A refund of 99.50 is on its way."), std::string::npos);
+  EXPECT_NE(render(resolved.fallback.body, ctx).find("A refund of INR 99.50 is on its way."), std::string::npos);
 }
 
 TEST(templates, rendering_never_reads_values_or_broken_templates_as_mustache) {
