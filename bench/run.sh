@@ -48,6 +48,14 @@ start_crm() { # data-dir extra-args...
 }
 stop_crm() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+wait_port() { # pid port: the receiver is up (and it is ours: a port taken by another fails)
+  for _ in $(seq 1 100); do
+    kill -0 "$1" 2>/dev/null || { echo "receiver on $2 did not start (port taken?)" >&2; return 1; }
+    (exec 3<>/dev/tcp/127.0.0.1/"$2") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "receiver on $2 did not start" >&2; return 1
+}
 
 declare -A R
 "$B/crm-bench-raw" $PORT_RAW 2 & RAW_PID=$!
@@ -96,6 +104,7 @@ stop_crm
 # once, then to one that accepts and never answers (deliveries time out on the courier's
 # thread): the API must not notice the difference.
 python3 bench/blackhole.py 18904 --answer & LIVE_PID=$!
+wait_port $LIVE_PID 18904
 start_crm "$WORK/live" --webhook-url http://127.0.0.1:18904/hooks
 pair dispute_live $PORT dispute 1000 post
 LIVE_SENT=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/notifications?status=sent&limit=1" \
@@ -103,6 +112,7 @@ LIVE_SENT=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "
 stop_crm
 kill $LIVE_PID 2>/dev/null || true
 python3 bench/blackhole.py 18903 & HOLE_PID=$!
+wait_port $HOLE_PID 18903
 start_crm "$WORK/dead" --webhook-url http://127.0.0.1:18903/hooks
 pair dispute_dead $PORT dispute 1000 post
 DEAD_PENDING=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/notifications?status=pending&limit=1" \
