@@ -51,7 +51,7 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 wait_port() { # pid port: the receiver is up (and it is ours: a port taken by another fails)
   for _ in $(seq 1 100); do
     kill -0 "$1" 2>/dev/null || { echo "receiver on $2 did not start (port taken?)" >&2; return 1; }
-    (exec 3<>/dev/tcp/127.0.0.1/"$2") 2>/dev/null && return 0
+    ss -ltnpH "sport = :$2" 2>/dev/null | grep -q "pid=$1," && return 0
     sleep 0.05
   done
   echo "receiver on $2 did not start" >&2; return 1
