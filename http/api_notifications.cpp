@@ -13,6 +13,18 @@ using namespace crm::actors;
 
 constexpr roles operators = admins | role_bit(actors::role::manager);
 
+/// A call that takes no query and, if any body, an empty object.
+std::optional<error> no_fields(context& ctx, const char* message) {
+  if (auto err = ctx.query.finish())
+    return err;
+  if (ctx.req.body.empty())
+    return std::nullopt;
+  auto b = body_reader::parse(ctx.req.body);
+  if (!b)
+    return b.err();
+  return b->finish(message);
+}
+
 } // namespace
 
 void add_notification_routes(router& r) {
@@ -100,15 +112,8 @@ void add_notification_routes(router& r) {
   });
 
   r.add("POST", base + "/summary", admins, [&rt](context& ctx, responder reply) {
-    if (auto err = ctx.query.finish())
+    if (auto err = no_fields(ctx, "the summary takes no fields"))
       return reply(*err);
-    if (!ctx.req.body.empty()) {
-      auto b = body_reader::parse(ctx.req.body);
-      if (!b)
-        return reply(b.err());
-      if (auto err = b->finish("the summary takes no fields"))
-        return reply(*err);
-    }
     caf::anon_send(rt.notifier(), summary_now{ctx.who.company, ctx.origin(), [reply](result<std::vector<std::string>> ids) {
                                                 if (!ids)
                                                   return reply(ids.err());
@@ -124,15 +129,8 @@ void add_notification_routes(router& r) {
   });
 
   r.add("POST", base + "/:id/retry", operators, [&rt](context& ctx, responder reply) {
-    if (auto err = ctx.query.finish())
+    if (auto err = no_fields(ctx, "the retry takes no fields"))
       return reply(*err);
-    if (!ctx.req.body.empty()) {
-      auto b = body_reader::parse(ctx.req.body);
-      if (!b)
-        return reply(b.err());
-      if (auto err = b->finish("the retry takes no fields"))
-        return reply(*err);
-    }
     caf::anon_send(rt.notifier(),
                    retry_notification{ctx.who.company, ctx.params[0], ctx.origin(),
                                       [reply](result<notifications::notification> n) {

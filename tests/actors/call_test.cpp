@@ -19,11 +19,7 @@ constexpr millis retry = 60'000;
 class calls_flow : public ::testing::Test {
 protected:
   void start() {
-    runtime_options o;
-    o.data_dir = dir.str();
-    o.master_key = std::string(64, 'a');
-    o.cfg.timer_tick = 0;
-    o.cfg.sweep_every = 0;
+    auto o = testing::manual_options(dir.str());
     o.cfg.callbacks.retry_delay = retry;
     o.cfg.callbacks.max_attempts = 3;
     auto r = runtime::start(o, clk, nullptr);

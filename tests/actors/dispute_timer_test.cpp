@@ -17,11 +17,7 @@ constexpr millis hour = 3'600'000;
 class dispute_timers : public ::testing::Test {
 protected:
   void start() {
-    runtime_options o;
-    o.data_dir = dir.str();
-    o.master_key = std::string(64, 'a');
-    o.cfg.timer_tick = 0;
-    o.cfg.sweep_every = 0;
+    auto o = testing::manual_options(dir.str());
     o.cfg.sla.resolve = 100 * hour; // out of the way
     o.cfg.dispute_after = 48 * hour;
     o.cfg.escalate_after = 0; // escalation_test.cpp has it

@@ -24,11 +24,7 @@ class notify_clock : public ::testing::Test {
 protected:
   virtual void configure(runtime_options& o) = 0;
   void start() {
-    runtime_options o;
-    o.data_dir = dir.str();
-    o.master_key = std::string(64, 'a');
-    o.cfg.timer_tick = 0;
-    o.cfg.sweep_every = 0;
+    auto o = testing::manual_options(dir.str());
     o.cfg.sla.resolve = 100 * hour; // out of the way unless a test wants it
     o.cfg.dispute_after = 0;
     o.cfg.escalate_after = 0;

@@ -15,11 +15,7 @@ using testing::awaited;
 class ticket_actors : public ::testing::Test {
 protected:
   void start() {
-    runtime_options o;
-    o.data_dir = dir.str();
-    o.master_key = std::string(64, 'a');
-    o.cfg.timer_tick = 0;  // ticks only when the test says
-    o.cfg.sweep_every = 0; // sweeps only when the test says
+    auto o = testing::manual_options(dir.str());
     o.cfg.sla.resolve = 3'600'000;
     o.cfg.passivate_after = 60'000;
     auto r = runtime::start(o, clk, nullptr);
@@ -172,11 +168,7 @@ namespace {
 
 TEST_F(ticket_actors, snapshot_plus_tail_equals_full_replay) {
   rt.reset();
-  runtime_options o;
-  o.data_dir = dir.str();
-  o.master_key = std::string(64, 'a');
-  o.cfg.timer_tick = 0;
-  o.cfg.sweep_every = 0;
+  auto o = testing::manual_options(dir.str());
   o.cfg.snapshot_every = 3;
   rt = std::move(runtime::start(o, clk, nullptr).value());
   auto t = create();

@@ -79,18 +79,25 @@ std::vector<received> of_event(const std::vector<received>& all, const std::stri
   return out;
 }
 
-/// Polls GET /api/v1/notifications until `pred` holds of the answer (at most 15 s).
-http_response notifications_until(unsigned short port, const std::string& query,
-                                  const std::function<bool(const http_response&)>& pred) {
+/// Polls GET of `target` until it answers 200 and `pred` holds of the answer (at most
+/// `seconds`); the last answer.
+http_response get_until(unsigned short port, const std::string& target,
+                        const std::function<bool(const http_response&)>& pred, int seconds = 15) {
   http_response r;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   do {
-    r = call(port, "GET", "/api/v1/notifications" + query);
+    r = call(port, "GET", target);
     if (r.status == 200 && pred(r))
       return r;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   } while (std::chrono::steady_clock::now() < until);
   return r;
+}
+
+/// Polls GET /api/v1/notifications until `pred` holds of the answer (at most 15 s).
+http_response notifications_until(unsigned short port, const std::string& query,
+                                  const std::function<bool(const http_response&)>& pred) {
+  return get_until(port, "/api/v1/notifications" + query, pred);
 }
 
 std::int64_t total_of(const http_response& r) {
@@ -390,15 +397,7 @@ std::string first_notification_id(const http_response& r) {
 /// Polls GET of a ticket until `pred` holds of the answer (at most 10 s); the last answer.
 http_response ticket_until(unsigned short port, const std::string& id,
                            const std::function<bool(const http_response&)>& pred) {
-  http_response r;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  do {
-    r = call(port, "GET", "/api/v1/support/tickets/" + id);
-    if (r.status == 200 && pred(r))
-      return r;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  } while (std::chrono::steady_clock::now() < until);
-  return r;
+  return get_until(port, "/api/v1/support/tickets/" + id, pred, 10);
 }
 
 bool is_escalated(const http_response& r) {

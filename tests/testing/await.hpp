@@ -28,6 +28,17 @@ struct awaited {
   }
 };
 
+/// Options of a runtime for actor tests: its data in `data_dir`, a fixed master key, and
+/// timers and passivation sweeps only when the test says (a manual clock drives them).
+inline actors::runtime_options manual_options(const std::string& data_dir) {
+  actors::runtime_options o;
+  o.data_dir = data_dir;
+  o.master_key = std::string(64, 'a');
+  o.cfg.timer_tick = 0;
+  o.cfg.sweep_every = 0;
+  return o;
+}
+
 /// Fires the runtime's due timers now (the manual clock's time); returns how many fired.
 inline std::size_t tick_timers(actors::runtime& rt) {
   caf::scoped_actor self{rt.system()};
