@@ -6,9 +6,10 @@ namespace crm::json {
 
 void kv_time(writer& w, std::string_view k, std::optional<millis> t) {
   key(w, k);
-  if (t)
-    str(w, format_time(*t));
-  else
+  if (t) {
+    char buf[80];
+    str(w, std::string_view(buf, format_time_to(buf, *t)));
+  } else
     w.Null();
 }
 

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,7 +14,42 @@
 
 namespace crm::json {
 
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+/// True when the text holds nothing JSON escapes (`"`, `\\`, a control character): such a
+/// string is written as its bytes between quotes. No early exit, so the compiler vectorizes it.
+inline bool plain(const char* s, std::size_t n) {
+  unsigned char bad = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    bad |= static_cast<unsigned char>((c < 0x20) | (c == '"') | (c == '\\'));
+  }
+  return bad == 0;
+}
+
+/// RapidJSON's Writer, with strings and keys that need no escaping copied whole instead of byte
+/// by byte (most of what the server writes: ids, keys, times, names). The output is the same
+/// byte for byte (RapidJSON copies UTF-8 unchanged too), so hashes of canonical events do not
+/// change; a string with something to escape takes RapidJSON's own path.
+class writer : public rapidjson::Writer<rapidjson::StringBuffer> {
+public:
+  using base = rapidjson::Writer<rapidjson::StringBuffer>;
+  using base::base;
+  using base::Key;
+  using base::String;
+
+  bool String(const char* s, rapidjson::SizeType n, bool copy = false) {
+    if (!plain(s, n))
+      return base::String(s, n, copy);
+    Prefix(rapidjson::kStringType);
+    char* p = os_->Push(static_cast<std::size_t>(n) + 2);
+    p[0] = '"';
+    std::memcpy(p + 1, s, n);
+    p[n + 1] = '"';
+    return EndValue(true);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy = false) { return String(s, n, copy); }
+  bool Key(const char* s) { return String(s, static_cast<rapidjson::SizeType>(std::strlen(s))); }
+  bool String(const char* s) { return String(s, static_cast<rapidjson::SizeType>(std::strlen(s))); }
+};
 
 inline void str(writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));

@@ -128,11 +128,10 @@ void lead_index::tally(const lead& l, const row& r, std::uint64_t n, bool add) {
 
 void lead_index::insert(std::uint32_t slot) {
   const row& r = rows_[slot];
-  // New leads and fresh updates are nearly always the newest: hinted at the end.
-  by_created_.emplace_hint(by_created_.end(), key{r.created_at, r.number}, slot);
-  by_updated_.emplace_hint(by_updated_.end(), key{r.updated_at, r.number}, slot);
-  by_score_.emplace(key{r.score, r.number}, slot);
-  by_value_.emplace(key{r.value, r.number}, slot);
+  by_created_.insert(key{r.created_at, r.number}, slot);
+  by_updated_.insert(key{r.updated_at, r.number}, slot);
+  by_score_.insert(key{r.score, r.number}, slot);
+  by_value_.insert(key{r.value, r.number}, slot);
   tally(*leads_[slot], r, r.number, true);
 }
 
@@ -312,8 +311,11 @@ list_page lead_index::list(const list_query& q) const {
     return out;
   const auto need = std::min(out.total, skip + limit);
 
-  if (need * 4 <= out.total) {
-    // Dense enough: walking the order meets the page's leads within about need * 4 steps.
+  // Walking the order meets the page's leads after about need * size() / total steps (each a
+  // read in sequence); the other way reads every candidate and selects among the matches.
+  const std::size_t walk = need * leads_.size() / out.total;
+  const std::size_t pick = candidates.empty() ? leads_.size() : fewest;
+  if (walk <= pick / 2) {
     std::size_t matched = 0;
     auto visit = [&](std::uint32_t slot) {
       if (!keep(rows_[slot]))
@@ -322,14 +324,7 @@ list_page lead_index::list(const list_query& q) const {
         out.items.push_back(leads_[slot]);
       return ++matched < need;
     };
-    const order& o = order_for(q.sort_by);
-    if (q.descending) {
-      for (auto it = o.rbegin(); it != o.rend() && visit(it->second); ++it) {
-      }
-    } else {
-      for (auto it = o.begin(); it != o.end() && visit(it->second); ++it) {
-      }
-    }
+    order_for(q.sort_by).each(q.descending, [&](const order::entry& e) { return visit(e.value); });
     return out;
   }
 

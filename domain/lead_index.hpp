@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "domain/block_order.hpp"
 #include "domain/lead.hpp"
 
 namespace crm::leads {
@@ -50,9 +51,10 @@ public:
   /// Filters (every given one must hold; values of one filter are alternatives), sorts (ties by
   /// the id's number in the same direction), pages, and counts the selected leads by status.
   /// Without filters, or with one filter of one value besides status, the counts are read, not
-  /// computed (otherwise one pass over compact rows counts them). A page of a dense selection
-  /// walks an order, so it costs about page * limit steps; a sparse selection or a deep page is
-  /// picked from the matches (one pass and a linear selection).
+  /// computed (otherwise one pass over compact rows counts them). A page walks an order
+  /// (block_order: reads in sequence) when that meets the page's leads in fewer steps than half
+  /// the leads of the most selective filter; otherwise the page is picked from the matches (one
+  /// pass over that filter's leads and a linear selection).
   list_page list(const list_query& q) const;
 
   /// The open lead (prospect..negotiation) with this phone key or email key (the oldest when
@@ -72,7 +74,7 @@ public:
 private:
   using key = std::pair<std::int64_t, std::uint64_t>; // (sort value, id number)
   using counts = std::array<std::uint64_t, status_count>;
-  using order = std::map<key, std::uint32_t>;          // -> slot
+  using order = block_order<key, std::uint32_t>;       // -> slot
   /// What filters and sorts read, kept apart from the lead so that a scan reads 48 bytes a lead.
   struct row {
     millis created_at = 0, updated_at = 0;

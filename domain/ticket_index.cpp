@@ -243,6 +243,10 @@ list_page ticket_index::list(const list_query& q) const {
   std::size_t matched = 0;
   // Visits tickets in page order; false once the page is full and nothing is left to count.
   auto take = [&](std::uint64_t n) {
+    if (!scan && matched < skip) { // an earlier page's ticket: counted, never looked up
+      ++matched;
+      return true;
+    }
     auto& t = tickets_.at(n);
     if (scan && !assignee_ok(*t))
       return true;

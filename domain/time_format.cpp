@@ -1,5 +1,7 @@
 #include "domain/time_format.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <utility>
 #include <charconv>
 #include <cmath>
@@ -8,7 +10,7 @@
 
 namespace crm {
 
-std::string format_time(millis t) {
+std::size_t format_time_to(char (&buf)[80], millis t) {
   millis secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
   int ms = static_cast<int>(t - secs * 1000);
   // Civil date from days since 1970-01-01 (H. Hinnant's days_to_civil): plain arithmetic, where
@@ -26,12 +28,12 @@ std::string format_time(millis t) {
   unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
   if (y < 0 || y > 9999) { // outside what the fixed form holds: the general one
-    char buf[80];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y), m, d,
-                  sod / 3600, sod / 60 % 60, sod % 60, ms);
-    return buf;
+    int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y), m,
+                          d, sod / 3600, sod / 60 % 60, sod % 60, ms);
+    return n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1);
   }
-  char out[25] = "0000-00-00T00:00:00.000Z";
+  char* out = buf;
+  std::memcpy(out, "0000-00-00T00:00:00.000Z", 24);
   auto put = [&](int at, unsigned v, int width) {
     for (int i = width - 1; i >= 0; --i, v /= 10)
       out[at + i] = static_cast<char>('0' + v % 10);
@@ -43,7 +45,12 @@ std::string format_time(millis t) {
   put(14, static_cast<unsigned>(sod / 60 % 60), 2);
   put(17, static_cast<unsigned>(sod % 60), 2);
   put(20, static_cast<unsigned>(ms), 3);
-  return std::string(out, 24);
+  return 24;
+}
+
+std::string format_time(millis t) {
+  char buf[80];
+  return std::string(buf, format_time_to(buf, t));
 }
 
 namespace {

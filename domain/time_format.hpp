@@ -11,6 +11,8 @@ namespace crm {
 
 /// "2026-11-24T10:00:00.000Z".
 std::string format_time(millis t);
+/// The same text written into `buf` (no allocation); returns its length.
+std::size_t format_time_to(char (&buf)[80], millis t);
 
 /// Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z" or "+HH:MM"/"-HH:MM".
 /// nullopt when the text is not such a time.
