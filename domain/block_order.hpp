@@ -20,8 +20,11 @@ public:
 
   /// Inserts the key (which is not present) with its value.
   void insert(const K& k, V v) {
-    if (blocks_.empty()) {
+    if (blocks_.empty()) { // never an empty block: block_for reads each block's last key
       blocks_.emplace_back().reserve(B);
+      blocks_.back().push_back(entry{k, std::move(v)});
+      ++size_;
+      return;
     }
     auto b = block_for(k);
     auto& blk = *b;
