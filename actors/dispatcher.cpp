@@ -266,9 +266,7 @@ caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, env*
     [=](place_lead& p) {
       // Open leads as written (the read model), plus those placed and not yet written.
       auto& placings = self->state.lead_placings;
-      std::unordered_map<std::string, std::size_t> placed;
-      for (auto& [lead, rep] : placings)
-        ++placed[rep];
+      auto& placed = self->state.placed_per_rep;
       std::string best;
       std::size_t fewest = SIZE_MAX;
       view->read([&](const company_data& d) {
@@ -283,11 +281,19 @@ caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, env*
           }
         });
       });
-      if (!best.empty())
-        placings.emplace(p.id, best);
+      if (!best.empty() && placings.emplace(p.id, best).second)
+        ++placed[best];
       self->send(registry, lead_placed{p.id, best});
     },
-    [=](lead_settled& s) { self->state.lead_placings.erase(s.id); },
+    [=](lead_settled& s) {
+      auto& st = self->state;
+      auto it = st.lead_placings.find(s.id);
+      if (it == st.lead_placings.end())
+        return;
+      if (auto n = st.placed_per_rep.find(it->second); n != st.placed_per_rep.end() && --n->second == 0)
+        st.placed_per_rep.erase(n);
+      st.lead_placings.erase(it);
+    },
     [=](dispatch_release& r) {
       self->state.board.release(r.rep);
       drain_soon(self);

@@ -27,6 +27,7 @@ struct dispatcher_state {
   bool assign_tickets = false;
   std::unordered_map<std::string, std::string> ticket_offers; // ticket -> rep offered, not yet written
   std::unordered_map<std::string, std::string> lead_placings; // lead -> rep placed, not yet written
+  std::unordered_map<std::string, std::size_t> placed_per_rep; // the same, counted by rep
   std::unordered_map<std::uint64_t, std::function<void(const result<std::vector<event>>&)>> writes;
   std::uint64_t tokens = 0;
   static inline const char* name = "dispatcher";
