@@ -277,12 +277,16 @@ result<bool> runtime::recover() {
     std::shared_ptr<ndr::link_index> ndr = std::make_shared<ndr::link_index>();
   };
   std::unordered_map<std::string, seed> seeds;
-  for (auto& [id, t] : tix) {
-    if (t.id.empty())
-      continue;
-    auto& s = seeds[t.company_id];
-    s.data.shipments.add(t.shipment_id, t.id);
-    s.data.tickets.put(std::move(t));
+  {
+    std::unordered_map<std::string, std::vector<tickets::ticket>> by_company;
+    for (auto& [id, t] : tix) {
+      if (t.id.empty())
+        continue;
+      seeds[t.company_id].data.shipments.add(t.shipment_id, t.id);
+      by_company[t.company_id].push_back(std::move(t));
+    }
+    for (auto& [company, ts] : by_company)
+      seeds[company].data.tickets.put_new(std::move(ts));
   }
   for (auto& [id, c] : rs.calls) {
     if (c.id.empty())

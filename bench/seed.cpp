@@ -1,14 +1,17 @@
 // Writes tickets into a data dir through the real journal (the events crm-server would write),
 // fast, for the list, restart and memory benches. Usage:
 //   crm-bench-seed --data-dir DIR --company C --tickets N [--notes K] [--calls-every M]
-//                  [--dispute-timers D] [--leads L]
+//                  [--dispute-timers D] [--leads L] [--crash]
 // Each ticket gets ticket.created, its SLA timer row (armed at the next start, as the server's
 // own tickets) and K ticket.note_added events; every M-th ticket also gets a call log
 // (call.created, as an NDR event's); the first D tickets also get their --dispute-after timer
 // row (48 h). L leads follow (lead.created, lead.assigned to one of 50 reps, and a status
-// change for half of them), across 10 territories and the four sources.
+// change for half of them), across 10 territories and the four sources. --crash ends as a
+// kill -9 after the last answer would: the write-ahead log holds everything and no memtable is
+// written out (a clean close writes them, so the next start need not replay the log).
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "domain/call.hpp"
@@ -22,6 +25,7 @@ int main(int argc, char** argv) {
   CLI::App app{"crm-bench-seed"};
   std::string dir, company = "bench";
   std::size_t n = 100000, notes = 0, calls_every = 0, dispute_timers = 0, leads = 0;
+  bool crash = false;
   app.add_option("--data-dir", dir)->required();
   app.add_option("--company", company);
   app.add_option("--tickets", n);
@@ -29,6 +33,7 @@ int main(int argc, char** argv) {
   app.add_option("--calls-every", calls_every);
   app.add_option("--dispute-timers", dispute_timers);
   app.add_option("--leads", leads);
+  app.add_flag("--crash", crash);
   CLI11_PARSE(app, argc, argv);
   auto db = crm::storage::store::open(dir, crm::storage::open_mode::read_write);
   if (!db) {
@@ -112,4 +117,8 @@ int main(int argc, char** argv) {
   j.stop();
   std::cout << "seeded " << n << " tickets, " << calls << " call logs, " << leads << " leads, last seq "
             << j.last_seq() << "\n";
+  if (crash) {
+    std::cout.flush();
+    std::_Exit(0); // no destructor: the store is not closed, as after kill -9
+  }
 }

@@ -1,5 +1,7 @@
 #include "domain/ticket_index.hpp"
 
+#include <unordered_set>
+
 #include <algorithm>
 #include <cctype>
 
@@ -141,6 +143,48 @@ void ticket_index::put(ticket&& moved) {
   for (auto& w : words_of(t.subject)) // subjects never change after creation
     sorted_insert(postings_[w], n);
   tickets_.emplace(n, std::move(copy));
+}
+
+void ticket_index::put_new(std::vector<ticket>&& ts) {
+  std::vector<bool> touched_buckets(bucket_count, false);
+  std::unordered_set<std::string> touched_words;
+  std::vector<ticket> known; // not new after all: put one at a time once the orders are sorted
+  for (auto& moved : ts) {
+    auto n = id_number(moved.id);
+    if (tickets_.count(n)) {
+      known.push_back(std::move(moved));
+      continue;
+    }
+    moved.notes.clear();
+    moved.notes.shrink_to_fit();
+    auto copy = std::make_shared<ticket>(std::move(moved));
+    const ticket& t = *copy;
+    int b = bucket_of(t);
+    auto& bk = buckets_[b];
+    bk.by_created.push_back({t.created_at, n});
+    bk.by_number.push_back(n);
+    bk.by_due.push_back({t.sla_due_at, n});
+    touched_buckets[b] = true;
+    for (auto& w : words_of(t.subject)) {
+      postings_[w].push_back(n);
+      touched_words.insert(w);
+    }
+    tickets_.emplace(n, std::move(copy));
+  }
+  for (int b = 0; b < bucket_count; ++b)
+    if (touched_buckets[b]) {
+      auto& bk = buckets_[b];
+      std::sort(bk.by_created.begin(), bk.by_created.end());
+      std::sort(bk.by_number.begin(), bk.by_number.end());
+      std::sort(bk.by_due.begin(), bk.by_due.end());
+    }
+  for (auto& w : touched_words) {
+    auto& v = postings_[w];
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+  }
+  for (auto& t : known)
+    put(std::move(t));
 }
 
 std::shared_ptr<const ticket> ticket_index::find(const std::string& id) const {

@@ -59,6 +59,10 @@ public:
   /// Inserts or replaces the ticket (its notes are dropped).
   void put(const ticket& t) { put(ticket(t)); }
   void put(ticket&& t);
+  /// Puts tickets none of which is in the index yet (recovery): each order is sorted once at the
+  /// end, where one put at a time would insert into the middle of a sorted vector for every
+  /// ticket not newer than all before it.
+  void put_new(std::vector<ticket>&& ts);
   std::shared_ptr<const ticket> find(const std::string& id) const;
   bool contains(const std::string& id) const { return find(id) != nullptr; }
   std::size_t size() const { return tickets_.size(); }

@@ -83,6 +83,7 @@ private:
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::string secondary_dir_;
+  bool writable_ = false;
 };
 
 } // namespace crm::storage

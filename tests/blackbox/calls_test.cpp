@@ -1,5 +1,6 @@
 // Call logs (CONTRACT section 6) and the call part of section 4 through the real binary: every
 // row, the outcome workflow, callbacks, escalation, the timeline, roles and tenancy.
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -164,7 +165,21 @@ TEST_F(call_logs, lists_by_rep_and_by_shipment_page_and_count_their_own_calls) {
   EXPECT_EQ(list("?shipmentId=SHP-S&assignedTo=" + b), (ids_total{{}, 0}));
   ASSERT_EQ(as(admin, "PUT", calls + "/" + ids[2], R"({"status":"in-progress"})").status, 200);
   EXPECT_EQ(list("?assignedTo=" + a + "&status=in-progress"), (ids_total{{ids[2]}, 1}));
-  EXPECT_EQ(list("?assignedTo=" + a + "&sortBy=-updatedAt&limit=1"), (ids_total{{ids[2]}, 3}));
+  {
+    // Newest change first, ties (the same millisecond: these requests can all fit in one) by the
+    // id, newest first. The call just updated is first unless another shares its millisecond.
+    auto r = as(admin, "GET", calls + "?assignedTo=" + a + "&sortBy=-updatedAt");
+    ASSERT_EQ(r.status, 200) << r.body;
+    std::vector<std::pair<std::string, std::string>> rows; // updatedAt, id
+    for (auto c : r.json()["callLogs"].get_array().value())
+      rows.emplace_back(std::string(c["updatedAt"].get_string().value()), std::string(c["id"].get_string().value()));
+    ASSERT_EQ(rows.size(), 3u) << r.body;
+    for (std::size_t i = 1; i < rows.size(); ++i)
+      EXPECT_GT(rows[i - 1], rows[i]) << r.body; // ISO times and CALL-nnnnnn compare as text
+    auto updated = std::find_if(rows.begin(), rows.end(), [&](auto& row) { return row.second == ids[2]; });
+    ASSERT_NE(updated, rows.end());
+    EXPECT_EQ(updated->first, rows.front().first) << r.body; // the newest updatedAt
+  }
   EXPECT_EQ(list("?assignedTo=null"), (ids_total{{}, 0}));
   EXPECT_EQ(list("?assignedTo=REP-999999"), (ids_total{{}, 0}));
 }

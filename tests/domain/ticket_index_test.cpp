@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "domain/ticket_index.hpp"
 
 namespace crm::tickets {
@@ -47,6 +49,45 @@ TEST(ticket_index, pages_never_overlap_and_ties_break_by_id) {
   EXPECT_EQ(seen.size(), 45u);
   EXPECT_EQ(order.front(), "TKT-000045"); // -createdAt, then -id
   EXPECT_EQ(order[1], "TKT-000044");
+}
+
+TEST(ticket_index, tickets_put_all_at_once_list_as_those_put_one_at_a_time) {
+  // Recovery puts every ticket at once, in no particular order; a later put still works.
+  std::vector<ticket> all;
+  for (int i = 1; i <= 300; ++i)
+    all.push_back(make(i, static_cast<priority>(i % 4), static_cast<status>(i % 3), static_cast<category>(i % 4),
+                       10000 - (i * 37) % 500, i % 5 ? "late parcel refund" : "refund refund please"));
+  std::vector<ticket> shuffled = all;
+  std::reverse(shuffled.begin(), shuffled.end());
+  std::rotate(shuffled.begin(), shuffled.begin() + 101, shuffled.end());
+  ticket_index one, bulk;
+  for (auto& t : all)
+    one.put(ticket(t));
+  bulk.put(ticket(all[7])); // one already there, changed by the bulk put below
+  shuffled.push_back(all[7]);
+  shuffled.back().st = status::closed;
+  one.put(ticket(shuffled.back()));
+  bulk.put_new(std::move(shuffled));
+  ASSERT_EQ(bulk.size(), one.size());
+  std::vector<list_query> queries(6);
+  queries[1].statuses = {status::open};
+  ASSERT_TRUE(parse_sort("slaDueAt", queries[2]));
+  ASSERT_TRUE(parse_sort("-priority", queries[3]));
+  queries[3].categories = {category::billing, category::other};
+  queries[4].words = {"refund"};
+  queries[5].words = {"please"};
+  queries[5].statuses = {status::closed, status::open};
+  for (auto& q : queries)
+    for (int page = 1; page <= 4; ++page) {
+      q.page = page;
+      q.limit = 40;
+      auto a = one.list(q), b = bulk.list(q);
+      EXPECT_EQ(ids(a), ids(b)) << page;
+      EXPECT_EQ(a.total, b.total);
+    }
+  auto t = bulk.find("TKT-000008");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->st, status::closed);
 }
 
 TEST(ticket_index, filters_take_several_values_and_sort_by_priority) {

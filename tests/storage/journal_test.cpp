@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -333,6 +334,38 @@ TEST(keys, rows_of_the_old_layout_are_upgraded_when_the_store_opens) {
   ASSERT_TRUE(db->scan(cf::indexes, "", [&](std::string_view k, std::string_view) { return old += k.size() > 1 && k[1] == '|', true; }).value());
   EXPECT_EQ(old, 0);
   EXPECT_EQ(db->get(cf::meta, "key_layout").value(), std::optional<std::string>("2"));
+}
+
+} // namespace
+} // namespace crm::storage
+
+namespace crm::storage {
+namespace {
+
+// A clean close writes the memtables out: the next open reads tables instead of replaying the
+// write-ahead log (seconds with a large log). What was written is there either way.
+TEST(store, a_clean_close_writes_the_memtables_out) {
+  testing::temp_dir dir;
+  auto count_ssts = [&] {
+    int n = 0;
+    for (auto& f : std::filesystem::directory_iterator(dir.str()))
+      n += f.path().extension() == ".sst";
+    return n;
+  };
+  {
+    auto db = open_rw(dir);
+    journal j(*db, {});
+    for (int i = 0; i < 50; ++i)
+      j.submit({{draft("E-1", i)}, {}, {}});
+    j.flush();
+    j.stop();
+    EXPECT_EQ(count_ssts(), 0); // all of it in the log and the memtables so far
+  }
+  EXPECT_GE(count_ssts(), 1);
+  auto db = open_rw(dir);
+  auto rep = verify_chain(*db);
+  EXPECT_TRUE(rep.ok());
+  EXPECT_EQ(rep.events, 50u);
 }
 
 } // namespace
