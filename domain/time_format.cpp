@@ -182,15 +182,20 @@ std::optional<std::int64_t> rupees_to_paise(double rupees) {
 }
 
 std::string paise_to_string(std::int64_t paise) {
+  // to_chars, not snprintf: lists write an amount or two per item.
   char buf[32];
+  char* at = buf;
   bool neg = paise < 0;
-  std::uint64_t p = neg ? static_cast<std::uint64_t>(-paise) : static_cast<std::uint64_t>(paise);
-  if (p % 100 == 0)
-    std::snprintf(buf, sizeof buf, "%s%llu", neg ? "-" : "", static_cast<unsigned long long>(p / 100));
-  else
-    std::snprintf(buf, sizeof buf, "%s%llu.%02llu", neg ? "-" : "",
-                  static_cast<unsigned long long>(p / 100), static_cast<unsigned long long>(p % 100));
-  return buf;
+  std::uint64_t p = neg ? 0 - static_cast<std::uint64_t>(paise) : static_cast<std::uint64_t>(paise);
+  if (neg)
+    *at++ = '-';
+  at = std::to_chars(at, buf + sizeof buf, p / 100).ptr;
+  if (auto cents = static_cast<unsigned>(p % 100); cents != 0) {
+    *at++ = '.';
+    *at++ = static_cast<char>('0' + cents / 10);
+    *at++ = static_cast<char>('0' + cents % 10);
+  }
+  return std::string(buf, at);
 }
 
 } // namespace crm

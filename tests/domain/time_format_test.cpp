@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cstdio>
 #include <ctime>
 
@@ -70,6 +72,11 @@ TEST(money, keeps_paise_exactly) {
   EXPECT_EQ(paise_to_string(123450), "1234.50");
   EXPECT_EQ(paise_to_string(120000), "1200");
   EXPECT_EQ(paise_to_string(5), "0.05");
+  EXPECT_EQ(paise_to_string(-5), "-0.05");
+  EXPECT_EQ(paise_to_string(-150000), "-1500");
+  EXPECT_EQ(paise_to_string(0), "0");
+  EXPECT_EQ(paise_to_string(std::numeric_limits<std::int64_t>::max()), "92233720368547758.07");
+  EXPECT_EQ(paise_to_string(std::numeric_limits<std::int64_t>::min()), "-92233720368547758.08");
 }
 
 } // namespace
