@@ -1,9 +1,8 @@
 #include "domain/ticket_index.hpp"
 
-#include <unordered_set>
-
 #include <algorithm>
 #include <cctype>
+#include <unordered_set>
 
 namespace crm::tickets {
 
