@@ -367,6 +367,10 @@ void runtime::shutdown() {
   if (journal_) {
     journal_->stop();
     journal_->set_tap(nullptr, nullptr); // it holds the notifier
+    // Every write is in: the next start opens tables instead of replaying the whole log.
+    if (store_)
+      if (auto r = store_->flush(); !r)
+        log_->warn("{} (nothing is lost; the next start replays the write-ahead log)", r.err().message);
   }
   if (!system_)
     return;

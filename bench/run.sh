@@ -139,8 +139,8 @@ start_crm "$WORK/leads"
 pair leadlist $PORT leadlist 100000 get
 stop_crm
 
-# Restart with 1M events after a clean stop: 190k tickets with 4 notes each and their armed SLA timers, 100k of
-# them with an armed dispute timer, and a call log for every 4th ticket (47.5k).
+# Restart with 1M events after a clean stop: 190k tickets with 4 notes each and their armed SLA
+# timers, 100k of them with an armed dispute timer, and a call log for every 4th ticket (47.5k).
 "$B/crm-bench-seed" --data-dir "$WORK/big" --company bench --tickets 190000 --notes 4 --calls-every 4 \
   --dispute-timers 100000 >/dev/null
 BIG_EVENTS=$(( 190000 * 5 + 47500 ))

@@ -69,6 +69,11 @@ public:
   result<bool> scan(cf c, std::string_view prefix,
                     const std::function<bool(std::string_view, std::string_view)>& visit) const;
 
+  /// Writes the memtables out to table files (a clean stop calls it once every write is in),
+  /// so that the next open reads tables instead of replaying the write-ahead log. Nothing is
+  /// lost when it fails: the log still holds it all. errc::unavailable naming the failure.
+  result<bool> flush();
+
   /// Reads every table file whole and checks its checksums and size against the manifest:
   /// errc::unavailable naming the damage (a truncated or corrupted file) otherwise.
   result<bool> verify_files() const;
@@ -83,7 +88,6 @@ private:
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::string secondary_dir_;
-  bool writable_ = false;
 };
 
 } // namespace crm::storage
