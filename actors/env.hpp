@@ -125,6 +125,14 @@ public:
     return it->second;
   }
 
+  /// The read model of a company that has one, else null: what every read looks up, without
+  /// copying the entry (its actor handle's count is shared by every thread).
+  std::shared_ptr<company_view> find_view(const std::string& company) const {
+    std::shared_lock lock(mu_);
+    auto it = map_.find(company);
+    return it == map_.end() ? nullptr : it->second.view;
+  }
+
   /// Installs a registry built elsewhere (recovery).
   void adopt(const std::string& company, entry e) {
     std::unique_lock lock(mu_);

@@ -66,8 +66,8 @@ public:
   /// (never written to) one shared empty model, so that reads naming any number of unknown
   /// companies cost nothing.
   std::shared_ptr<const company_view> view(const std::string& id) const {
-    if (auto e = dir_->find(id))
-      return e->view;
+    if (auto v = dir_->find_view(id))
+      return v;
     return no_company_;
   }
   caf::actor audit() const { return audit_; }

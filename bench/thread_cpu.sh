@@ -5,6 +5,8 @@
 # crm-deadlines, the CAF scheduler threads under the process name, rocksdb:*).
 #   bench/thread_cpu.sh            # 6 s per run
 #   DURATION=10 bench/thread_cpu.sh
+#   MODES="lead dispute" bench/thread_cpu.sh   # any BENCH_MODE of bench/wrk.lua that needs no seed
+#   SERVER=/tmp/crm-before bench/thread_cpu.sh  # another build of crm-server (A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -14,7 +16,7 @@ DUR="${DURATION:-6}"
 PORT=18903
 TOKEN=bench-token
 WORK=$(mktemp -d /tmp/crm-threads.XXXXXX)
-CRM_PLATFORM_TOKEN=$TOKEN build/crm-server --listen 127.0.0.1:$PORT --data-dir "$WORK/data" --log-level warn 2>"$WORK/log" &
+CRM_PLATFORM_TOKEN=$TOKEN "${SERVER:-build/crm-server}" --listen 127.0.0.1:$PORT --data-dir "$WORK/data" --log-level warn 2>"$WORK/log" &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
@@ -34,7 +36,7 @@ ticks() { # thread name -> clock ticks (utime + stime), summed over threads of t
   done | awk '{ t[$1] += $2 + $3 } END { for (n in t) print n, t[n] }' | sort
 }
 HZ=$(getconf CLK_TCK)
-for mode in post ndr; do
+for mode in ${MODES:-post ndr}; do
   before=$(ticks)
   out=$(BENCH_MODE=$mode BENCH_TOKEN=$TOKEN BENCH_IDS=1000 BENCH_RUN=$RANDOM$RANDOM \
         wrk -t2 -c64 -d"${DUR}s" -s bench/wrk.lua "http://127.0.0.1:$PORT")

@@ -104,19 +104,8 @@ void lead_index::tally(const lead& l, const row& r, std::uint64_t n, bool add) {
   bump(by_assignee_[r.assignee]);
   if (!is_open(r.st))
     return;
-  auto mark = [&](std::unordered_map<std::string, std::set<std::uint64_t>>& m, const std::string& k) {
-    if (k.empty())
-      return;
-    if (add) {
-      m[k].insert(n);
-    } else if (auto it = m.find(k); it != m.end()) {
-      it->second.erase(n);
-      if (it->second.empty())
-        m.erase(it);
-    }
-  };
-  mark(open_phone_, phone_key(l.phone));
-  mark(open_email_, email_key(l.email));
+  mark(open_phone_, phone_key(l.phone), n, add);
+  mark(open_email_, email_key(l.email), n, add);
   if (!l.assigned_to.empty()) {
     if (add) {
       open_of_[l.assigned_to] += 1;
@@ -170,18 +159,39 @@ std::shared_ptr<const lead> lead_index::find(const std::string& id) const {
   return leads_[it->second];
 }
 
-std::shared_ptr<const lead> lead_index::open_with_phone(const std::string& phone_key) const {
-  auto it = open_phone_.find(phone_key);
-  if (phone_key.empty() || it == open_phone_.end() || it->second.empty())
+void lead_index::mark(open_keys& m, const std::string& k, std::uint64_t n, bool add) {
+  if (k.empty())
+    return;
+  auto h = std::hash<std::string>{}(k);
+  if (add)
+    return void(m.emplace(h, n));
+  auto [from, to] = m.equal_range(h);
+  for (auto it = from; it != to; ++it)
+    if (it->second == n)
+      return void(m.erase(it));
+}
+
+std::shared_ptr<const lead> lead_index::oldest_open(const open_keys& m, const std::string& k,
+                                                    std::string (*key_of)(std::string_view),
+                                                    std::string lead::*field) const {
+  if (k.empty())
     return nullptr;
-  return leads_[slots_.at(*it->second.begin())];
+  std::shared_ptr<const lead> found;
+  auto [from, to] = m.equal_range(std::hash<std::string>{}(k));
+  for (auto it = from; it != to; ++it) {
+    auto& l = leads_[slots_.at(it->second)];
+    if ((!found || it->second < tickets::id_number(found->id)) && key_of((*l).*field) == k)
+      found = l;
+  }
+  return found;
+}
+
+std::shared_ptr<const lead> lead_index::open_with_phone(const std::string& phone_key) const {
+  return oldest_open(open_phone_, phone_key, &leads::phone_key, &lead::phone);
 }
 
 std::shared_ptr<const lead> lead_index::open_with_email(const std::string& email_key) const {
-  auto it = open_email_.find(email_key);
-  if (email_key.empty() || it == open_email_.end() || it->second.empty())
-    return nullptr;
-  return leads_[slots_.at(*it->second.begin())];
+  return oldest_open(open_email_, email_key, &leads::email_key, &lead::email);
 }
 
 std::size_t lead_index::open_of(const std::string& rep) const {

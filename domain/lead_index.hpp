@@ -10,7 +10,6 @@
 #include <array>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -107,7 +106,15 @@ private:
   std::array<slots, 4> of_source_;
   /// Moves `slot` between the postings of `before` (null: new) and `after`, where they differ.
   void post(std::uint32_t slot, const row* before, const row& after);
-  std::unordered_map<std::string, std::set<std::uint64_t>> open_phone_, open_email_; // key -> numbers
+  /// Open leads by duplicate key: the key's 64-bit hash -> the id numbers of the open leads
+  /// with a key of that hash (one node each, no copy of the key: a lookup confirms the key on
+  /// the lead itself, so a collision of hashes never makes a duplicate).
+  using open_keys = std::unordered_multimap<std::uint64_t, std::uint64_t>;
+  void mark(open_keys& m, const std::string& k, std::uint64_t n, bool add);
+  std::shared_ptr<const lead> oldest_open(const open_keys& m, const std::string& k,
+                                          std::string (*key_of)(std::string_view),
+                                          std::string lead::*field) const;
+  open_keys open_phone_, open_email_;
   std::unordered_map<std::string, std::size_t> open_of_;
 };
 

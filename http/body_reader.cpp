@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "domain/time_format.hpp"
 
@@ -37,7 +38,8 @@ bool body_reader::has(std::string_view key) const {
 }
 
 std::optional<simdjson::dom::element> body_reader::take(std::string_view key) {
-  seen_.emplace(key);
+  if (std::find(seen_.begin(), seen_.end(), key) == seen_.end())
+    seen_.emplace_back(key);
   simdjson::dom::element e;
   if (obj_[key].get(e))
     return std::nullopt;
@@ -178,16 +180,32 @@ void body_reader::require(std::string_view key) {
 }
 
 std::optional<error> body_reader::finish(std::string message) {
-  std::set<std::string_view> keys;
-  for (auto [k, v] : obj_) {
-    if (!keys.insert(k).second)
-      problem(k, "appears more than once");
-    else if (seen_.find(k) == seen_.end())
-      problem(k, "unknown field");
+  if (!finished_) {
+    finished_ = true;
+    std::vector<std::string_view> keys;
+    for (auto [k, v] : obj_)
+      keys.push_back(k);
+    // Which keys repeat an earlier one: pairwise for the usual handful, sorted for more (a body
+    // may hold any number of keys).
+    std::vector<bool> again(keys.size());
+    if (keys.size() <= 16) {
+      for (std::size_t i = 1; i < keys.size(); ++i)
+        for (std::size_t j = 0; j < i && !again[i]; ++j)
+          again[i] = keys[j] == keys[i];
+    } else {
+      std::vector<std::uint32_t> order(keys.size());
+      std::iota(order.begin(), order.end(), 0u);
+      std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return keys[a] < keys[b]; });
+      for (std::size_t i = 1; i < order.size(); ++i)
+        again[order[i]] = keys[order[i]] == keys[order[i - 1]];
+    }
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (again[i])
+        problem(keys[i], "appears more than once");
+      else if (std::find(seen_.begin(), seen_.end(), keys[i]) == seen_.end())
+        problem(keys[i], "unknown field");
+    }
   }
-  seen_.clear();
-  for (auto k : keys)
-    seen_.emplace(k);
   if (problems_->ok())
     return std::nullopt;
   validation copy = *problems_;

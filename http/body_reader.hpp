@@ -5,7 +5,7 @@
 
 #include <functional>
 #include <optional>
-#include <set>
+#include <vector>
 #include <string>
 
 #include "domain/errc.hpp"
@@ -54,7 +54,9 @@ private:
   simdjson::dom::object obj_;
   std::string prefix_;
   validation* problems_;
-  std::set<std::string, std::less<>> seen_;
+  /// The names read (a handler reads a few dozen at most: a list, searched in order).
+  std::vector<std::string> seen_;
+  bool finished_ = false; // keys checked once: a second finish() only collects the problems
 };
 
 } // namespace crm::http

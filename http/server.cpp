@@ -28,6 +28,12 @@ using tcp = net::ip::tcp;
 namespace {
 
 using beast_response = bhttp::response<bhttp::string_body>;
+/// Each connection runs on a strand of the one io_context, named by its concrete type: the
+/// async operations then carry the executor as it is rather than type-erased (any_io_executor
+/// copies, moves and `prefer`s it on every operation).
+using strand_t = net::strand<net::io_context::executor_type>;
+using socket_t = tcp::socket::rebind_executor<strand_t>::other;
+using stream_t = beast::basic_stream<tcp, strand_t>;
 
 beast_response to_beast(response r, unsigned version, bool keep_alive) {
   beast_response res{static_cast<bhttp::status>(r.status), version};
@@ -64,7 +70,7 @@ struct shared_state {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(tcp::socket&& s, shared_state& st) : stream_(std::move(s)), st_(st) {
+  session(socket_t&& s, shared_state& st) : stream_(std::move(s)), st_(st) {
     ++st_.metrics.open_connections;
   }
   ~session() {
@@ -124,6 +130,7 @@ private:
     reading_ = true;
     in_body_ = false;
     parser_.emplace();
+    head_.reset();
     parser_->body_limit(st_.opts.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(st_.opts.header_limit));
     stream_.expires_after(st_.opts.idle_timeout);
@@ -191,7 +198,8 @@ private:
     in_body_ = true;
     // Whatever the body, the headers may already settle the answer: no key, no role, a bad
     // header. Then the body is not read (nor buffered) at all.
-    if (auto early = st_.rt.precheck(headers_of(parser_->get()))) {
+    head_ = headers_of(parser_->get()); // kept for on_read: the same headers, read once
+    if (auto early = st_.rt.precheck(*head_)) {
       reading_ = false;
       return fail_with(std::move(*early));
     }
@@ -228,7 +236,8 @@ private:
     }
     reading_ = false;
     in_body_ = false;
-    auto r = headers_of(parser_->get());
+    auto r = head_ ? std::move(*head_) : headers_of(parser_->get());
+    head_.reset();
     auto req = parser_->release();
     auto s = std::make_shared<slot>();
     s->keep_alive = req.keep_alive();
@@ -299,7 +308,7 @@ private:
       return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().shutdown(net::socket_base::shutdown_send, ec);
     stream_.expires_after(std::chrono::seconds(2));
     if (!reading_) // a read in flight drains by itself; the session ends with it
       drain();
@@ -314,9 +323,10 @@ private:
     });
   }
 
-  beast::tcp_stream stream_;
+  stream_t stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<request> head_; // the headers of a request with a body, taken before the body
   shared_state& st_;
   std::list<std::weak_ptr<session>>::iterator registered_;
   std::deque<std::shared_ptr<slot>> queue_;
@@ -362,7 +372,7 @@ private:
     acceptor_.async_accept(net::make_strand(ioc_),
                            beast::bind_front_handler(&listener::on_accept, shared_from_this()));
   }
-  void on_accept(beast::error_code ec, tcp::socket socket) {
+  void on_accept(beast::error_code ec, socket_t socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open())
       return;
     if (ec == net::error::no_descriptors || ec.value() == ENFILE || ec == net::error::no_buffer_space) {

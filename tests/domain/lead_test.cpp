@@ -915,6 +915,26 @@ TEST(lead_index, two_open_leads_share_a_phone_and_one_closes) {
   EXPECT_EQ(ix.open_with_email(email_key(a.email)), nullptr);
 }
 
+TEST(lead_index, the_oldest_by_number_is_named_whatever_the_order_put) {
+  lead_index ix;
+  auto later = make_lead(7, status::prospect, "North", source::referral, "", 10);
+  later.email = "Asha@Example.com";
+  auto older = make_lead(3, status::prospect, "North", source::referral, "", 10);
+  older.email = "asha@example.com";
+  auto other = make_lead(5, status::prospect, "North", source::referral, "", 10);
+  other.email = "ravi@example.com";
+  ix.put(later);
+  ix.put(other);
+  ix.put(older);
+  EXPECT_EQ(ix.open_with_email("asha@example.com")->id, older.id);
+  EXPECT_EQ(ix.open_with_email("ravi@example.com")->id, other.id);
+  EXPECT_EQ(ix.open_with_email("asha@example.co"), nullptr);
+  older.email = "asha@example.org";
+  ix.put(older);
+  EXPECT_EQ(ix.open_with_email("asha@example.com")->id, later.id);
+  EXPECT_EQ(ix.open_with_email("asha@example.org")->id, older.id);
+}
+
 TEST(lead_index, a_changed_phone_or_email_moves_its_key) {
   lead_index ix;
   auto a = make_lead(1, status::prospect, "North", source::referral, "", 10);

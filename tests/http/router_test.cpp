@@ -4,6 +4,7 @@
 #include <atomic>
 #include <thread>
 
+#include "http/body_reader.hpp"
 #include "http/router.hpp"
 
 namespace crm::http {
@@ -50,6 +51,59 @@ TEST(media_type, only_application_json_with_any_parameters) {
   EXPECT_FALSE(json_media_type("application/json-seq"));
   EXPECT_FALSE(json_media_type("text/json"));
   EXPECT_FALSE(json_media_type(""));
+}
+
+/// The problems finish() finds in `body` after reading the fields `read` (as "field: problem").
+std::vector<std::string> body_problems(const std::string& body, std::vector<std::string> read) {
+  auto b = body_reader::parse(body);
+  EXPECT_TRUE(b.ok());
+  for (auto& k : read)
+    b->str(k);
+  std::vector<std::string> out;
+  if (auto err = b->finish())
+    for (auto& d : err->details)
+      out.push_back(d.field + ": " + d.problem);
+  return out;
+}
+
+TEST(body, unknown_and_repeated_keys_are_named_in_the_order_given) {
+  EXPECT_EQ(body_problems(R"({"a":"1","b":"2"})", {"a", "b"}), std::vector<std::string>{});
+  EXPECT_EQ(body_problems(R"({"a":"1","x":"2","a":"3","y":"4","x":"5"})", {"a", "a"}),
+            (std::vector<std::string>{"x: unknown field", "a: appears more than once", "y: unknown field",
+                                      "x: appears more than once"}));
+  // Past the pairwise check (over 16 keys): the same answers from the sorted one.
+  std::string big = "{";
+  std::vector<std::string> want;
+  for (int i = 0; i < 40; ++i) {
+    big += "\"k" + std::to_string(i % 20) + "\":\"v\",";
+    if (i >= 20)
+      want.push_back("k" + std::to_string(i % 20) + ": appears more than once");
+    else if (i % 2 == 1)
+      want.push_back("k" + std::to_string(i) + ": unknown field");
+  }
+  big += "\"last\":\"v\"}";
+  want.push_back("last: unknown field");
+  std::vector<std::string> read;
+  for (int i = 0; i < 20; i += 2)
+    read.push_back("k" + std::to_string(i));
+  EXPECT_EQ(body_problems(big, read), want);
+}
+
+TEST(body, nested_readers_name_their_fields_and_a_second_finish_adds_nothing) {
+  auto b = body_reader::parse(R"({"customer":{"name":"Asha","nmae":"x"},"extra":1})");
+  ASSERT_TRUE(b.ok());
+  auto c = b->object("customer");
+  ASSERT_TRUE(c);
+  c->str("name");
+  c->finish();
+  auto err = b->finish();
+  ASSERT_TRUE(err);
+  ASSERT_EQ(err->details.size(), 2u);
+  EXPECT_EQ(err->details[0].field, "customer.nmae");
+  EXPECT_EQ(err->details[1].field, "extra");
+  auto again = b->finish();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->details.size(), 2u);
 }
 
 TEST(errors, details_are_bounded_and_utf8) {
