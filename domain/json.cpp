@@ -5,12 +5,11 @@
 namespace crm::json {
 
 void kv_time(writer& w, std::string_view k, std::optional<millis> t) {
-  key(w, k);
-  if (t) {
-    char buf[80];
-    str(w, std::string_view(buf, format_time_to(buf, *t)));
-  } else
-    w.Null();
+  if (!t)
+    return void(w.Member(k, nullptr));
+  char buf[80];
+  std::string_view v(buf, format_time_to(buf, *t));
+  w.Member(k, &v);
 }
 
 void kv_money(writer& w, std::string_view k, std::int64_t paise) {

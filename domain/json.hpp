@@ -46,6 +46,36 @@ public:
     p[n + 1] = '"';
     return EndValue(true);
   }
+  /// The member `"k":"v"`, or `"k":null` when `v` is null, in one piece when neither needs
+  /// escaping (one prefix and one push instead of two each); otherwise Key() then String().
+  bool Member(std::string_view k, const std::string_view* v) {
+    Level* level = level_stack_.Empty() ? nullptr : level_stack_.template Top<Level>();
+    if (!level || level->inArray || level->valueCount % 2 != 0 || !plain(k.data(), k.size())
+        || (v && !plain(v->data(), v->size()))) {
+      Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+      return v ? String(v->data(), static_cast<rapidjson::SizeType>(v->size())) : Null();
+    }
+    bool comma = level->valueCount > 0;
+    std::size_t n = comma + k.size() + 3 + (v ? v->size() + 2 : 4);
+    char* p = os_->Push(n);
+    if (comma)
+      *p++ = ',';
+    *p++ = '"';
+    std::memcpy(p, k.data(), k.size());
+    p += k.size();
+    *p++ = '"';
+    *p++ = ':';
+    if (v) {
+      *p++ = '"';
+      std::memcpy(p, v->data(), v->size());
+      p += v->size();
+      *p = '"';
+    } else {
+      std::memcpy(p, "null", 4);
+    }
+    level->valueCount += 2;
+    return true;
+  }
   bool Key(const char* s, rapidjson::SizeType n, bool copy = false) { return String(s, n, copy); }
   bool Key(const char* s) { return String(s, static_cast<rapidjson::SizeType>(std::strlen(s))); }
   bool String(const char* s) { return String(s, static_cast<rapidjson::SizeType>(std::strlen(s))); }
@@ -58,16 +88,11 @@ inline void key(writer& w, std::string_view k) {
   w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
 }
 inline void kv(writer& w, std::string_view k, std::string_view v) {
-  key(w, k);
-  str(w, v);
+  w.Member(k, &v);
 }
 /// Writes the string, or null when it is empty.
 inline void kv_or_null(writer& w, std::string_view k, std::string_view v) {
-  key(w, k);
-  if (v.empty())
-    w.Null();
-  else
-    str(w, v);
+  w.Member(k, v.empty() ? nullptr : &v);
 }
 /// Writes an ISO time, or null.
 void kv_time(writer& w, std::string_view k, std::optional<millis> t);

@@ -13,34 +13,43 @@ namespace crm {
 std::size_t format_time_to(char (&buf)[80], millis t) {
   millis secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
   int ms = static_cast<int>(t - secs * 1000);
-  // Civil date from days since 1970-01-01 (H. Hinnant's days_to_civil): plain arithmetic, where
-  // gmtime_r takes glibc's time-zone lock on every call (io threads render many timestamps).
   std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
   auto sod = static_cast<int>(secs - days * 86400);
-  std::int64_t z = days + 719468;
-  std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  auto doe = static_cast<unsigned>(z - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  unsigned mp = (5 * doy + 2) / 153;
-  unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  if (y < 0 || y > 9999) { // outside what the fixed form holds: the general one
-    int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y), m,
-                          d, sod / 3600, sod / 60 % 60, sod % 60, ms);
-    return n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1);
-  }
-  char* out = buf;
-  std::memcpy(out, "0000-00-00T00:00:00.000Z", 24);
   auto put = [&](int at, unsigned v, int width) {
     for (int i = width - 1; i >= 0; --i, v /= 10)
-      out[at + i] = static_cast<char>('0' + v % 10);
+      buf[at + i] = static_cast<char>('0' + v % 10);
   };
-  put(0, static_cast<unsigned>(y), 4);
-  put(5, m, 2);
-  put(8, d, 2);
+  // The date of the last day formatted on this thread: times written together (a page of
+  // tickets) mostly fall on a few days, and the date is most of the arithmetic.
+  thread_local std::int64_t last_day = INT64_MIN;
+  thread_local char last_date[10];
+  if (days != last_day) {
+    // Civil date from days since 1970-01-01 (H. Hinnant's days_to_civil): plain arithmetic,
+    // where gmtime_r takes glibc's time-zone lock on every call.
+    std::int64_t z = days + 719468;
+    std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    auto doe = static_cast<unsigned>(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    if (y < 0 || y > 9999) { // outside what the fixed form holds: the general one (not kept)
+      int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y),
+                            m, d, sod / 3600, sod / 60 % 60, sod % 60, ms);
+      return n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1);
+    }
+    std::memcpy(buf, "0000-00-00", 10);
+    put(0, static_cast<unsigned>(y), 4);
+    put(5, m, 2);
+    put(8, d, 2);
+    std::memcpy(last_date, buf, 10);
+    last_day = days;
+  }
+  std::memcpy(buf, last_date, 10);
+  std::memcpy(buf + 10, "T00:00:00.000Z", 14);
   put(11, static_cast<unsigned>(sod / 3600), 2);
   put(14, static_cast<unsigned>(sod / 60 % 60), 2);
   put(17, static_cast<unsigned>(sod % 60), 2);

@@ -2,6 +2,7 @@
 
 #include <random>
 #include <string>
+#include <type_traits>
 
 #include "domain/json.hpp"
 
@@ -47,6 +48,72 @@ TEST(json_writer, writes_byte_for_byte_what_rapidjson_writes) {
     strings.push_back(s);
   }
   EXPECT_EQ(write_with<json::writer>(strings), write_with<rapidjson::Writer<rapidjson::StringBuffer>>(strings));
+}
+
+/// Members written whole (json::writer::Member) against RapidJSON's Key then String or Null,
+/// first in an object, after arrays, in nested objects, with keys and values to escape.
+template <class W>
+std::string members_with(const std::vector<std::string>& strings) {
+  rapidjson::StringBuffer sb;
+  W w(sb);
+  auto member = [&](std::string_view k, const std::string_view* v) {
+    if constexpr (std::is_same_v<W, json::writer>) {
+      w.Member(k, v);
+    } else {
+      w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+      if (v)
+        w.String(v->data(), static_cast<rapidjson::SizeType>(v->size()));
+      else
+        w.Null();
+    }
+  };
+  w.StartObject();
+  for (std::size_t i = 0; i < strings.size(); ++i) {
+    std::string_view s = strings[i], k = strings[(i * 7) % strings.size()];
+    switch (i % 5) {
+    case 0:
+      member(k, &s);
+      break;
+    case 1:
+      member(k, nullptr);
+      break;
+    case 2:
+      w.Key("nested");
+      w.StartObject();
+      member(s, &k);
+      member("second", &s);
+      w.EndObject();
+      break;
+    case 3:
+      w.Key("list");
+      w.StartArray();
+      w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+      w.EndArray();
+      member("after", &s);
+      break;
+    default:
+      w.Key("empty");
+      w.StartObject();
+      member("", nullptr);
+      w.EndObject();
+    }
+  }
+  w.EndObject();
+  return {sb.GetString(), sb.GetSize()};
+}
+
+TEST(json_writer, members_are_written_byte_for_byte_as_rapidjson_writes_them) {
+  std::vector<std::string> strings{"ticketId", "TKT-000001", "", "quote \" inside", "tab\there",
+                                   "caf\xC3\xA9", std::string("nul\0byte", 8)};
+  std::mt19937 rng(7);
+  const char alphabet[] = "ab\"\\\x01\n \x7f\xC3\xA9z0";
+  for (int i = 0; i < 1000; ++i) {
+    std::string s(rng() % 30, ' ');
+    for (auto& c : s)
+      c = alphabet[rng() % (sizeof alphabet - 1)];
+    strings.push_back(s);
+  }
+  EXPECT_EQ(members_with<json::writer>(strings), members_with<rapidjson::Writer<rapidjson::StringBuffer>>(strings));
 }
 
 TEST(json_writer, plain_tells_what_needs_escaping) {

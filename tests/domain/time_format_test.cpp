@@ -35,6 +35,14 @@ TEST(time_format, agrees_with_gmtime_across_leap_years_and_before_1970) {
     millis t = -2'208'988'800'000LL + static_cast<millis>(x % 15'778'800'000'000ULL);
     ASSERT_EQ(format_time(t), reference(t)) << t;
   }
+  // Times close together (the thread's last date is reused): across midnights, a leap day and
+  // back again, with a time outside the fixed form in between.
+  for (millis t = 951'700'000'000LL; t < 951'700'000'000LL + 5 * 86'400'000LL; t += 997'003) {
+    ASSERT_EQ(format_time(t), reference(t)) << t;
+    if (t % 7 == 0)
+      EXPECT_EQ(format_time(300'000'000'000'000LL).substr(0, 5), "11476");
+    ASSERT_EQ(format_time(t - 86'400'000LL), reference(t - 86'400'000LL)) << t;
+  }
   for (millis t : {0LL, -1LL, 951'782'400'000LL /* 2000-02-29 */, 4'107'542'399'999LL /* 2100-02-28 */,
                    253'402'300'799'999LL /* 9999-12-31 */})
     EXPECT_EQ(format_time(t), reference(t)) << t;
