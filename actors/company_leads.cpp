@@ -70,7 +70,7 @@ void write_lead(self_ptr self, env* e, company_state::lead_creation c) {
                  auto& st = self->state;
                  release_keys(st, keys, l->id);
                  if (!err)
-                   st.view->write([&](company_data& d) { d.leads.put(*l); }); // before the answer
+                   st.view->write([&](company_data& d) { d.leads.put(l); }); // before the answer
                  if (placed)
                    self->send(st.dispatcher, lead_settled{l->id});
                  if (err)

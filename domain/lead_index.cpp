@@ -133,8 +133,7 @@ void lead_index::erase(std::uint32_t slot) {
   tally(*leads_[slot], r, r.number, false);
 }
 
-void lead_index::put(lead l) {
-  auto p = std::make_shared<const lead>(std::move(l));
+void lead_index::put(std::shared_ptr<const lead> p) {
   auto r = row_of(*p);
   auto [it, fresh] = slots_.try_emplace(r.number, static_cast<std::uint32_t>(leads_.size()));
   const auto slot = it->second;

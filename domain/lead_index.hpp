@@ -42,7 +42,9 @@ struct list_page {
 class lead_index {
 public:
   /// Inserts or replaces the lead, keeping every order and count in step.
-  void put(lead l);
+  void put(lead l) { put(std::make_shared<const lead>(std::move(l))); }
+  /// The same, keeping the caller's copy (no copy of the lead's strings).
+  void put(std::shared_ptr<const lead> p);
   std::shared_ptr<const lead> find(const std::string& id) const;
   bool contains(const std::string& id) const { return find(id) != nullptr; }
   std::size_t size() const { return leads_.size(); }

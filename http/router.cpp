@@ -5,6 +5,7 @@
 #include <boost/url/url_view.hpp>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "domain/json.hpp"
@@ -213,6 +214,23 @@ const router::route* router::match(const std::string& method, const std::vector<
   return nullptr;
 }
 
+std::string router::allowed_methods(const std::vector<std::string>& segs) const {
+  std::vector<std::string> methods;
+  for (auto& r : routes_) {
+    if (r.segments.size() != segs.size())
+      continue;
+    bool ok = true;
+    for (size_t i = 0; i < segs.size() && ok; ++i)
+      ok = (!r.segments[i].empty() && r.segments[i][0] == ':') || r.segments[i] == segs[i];
+    if (ok && std::find(methods.begin(), methods.end(), r.method) == methods.end())
+      methods.push_back(r.method);
+  }
+  std::string out;
+  for (auto& m : methods)
+    out += (out.empty() ? "" : ", ") + m;
+  return out;
+}
+
 bool json_media_type(std::string_view ct) {
   auto semi = ct.find(';');
   auto type = ct.substr(0, semi);
@@ -305,6 +323,7 @@ void router::handle(request req, responder::sink out) {
       auto r = error_response(errc::not_found, "method " + printable(req.method, 20)
                                                  + " is not allowed on this path");
       r.status = 405;
+      r.headers.emplace_back("Allow", allowed_methods(target->segments)); // RFC 9110 15.5.6
       return reply(std::move(r));
     }
     return reply(error{errc::not_found, "no such endpoint"});

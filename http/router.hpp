@@ -158,6 +158,8 @@ private:
   /// The key, its role and the headers used as data, in that order: who the request is from,
   /// or why it is refused (401, 403, 400). The same before a body is read and after.
   result<principal> admit(const request& req, const route& r) const;
+  /// The methods of the routes whose path matches (the Allow header of a 405).
+  std::string allowed_methods(const std::vector<std::string>& segs) const;
   const route* match(const std::string& method, const std::vector<std::string>& segs,
                      std::vector<std::string>& params, bool& path_matched) const;
   /// The headers used as data: X-Company-Id and Idempotency-Key are identifiers, Authorization

@@ -191,6 +191,22 @@ TEST_F(hardening, content_type_must_be_json_exactly) {
     EXPECT_EQ(as(admin, "POST", "/api/v1/support/tickets", body, {{"Content-Type", ct}}).status, 201) << ct;
 }
 
+TEST_F(hardening, a_known_path_with_another_method_is_405_naming_the_methods_it_takes) {
+  auto admin = key(company(), "admin");
+  auto m = client_.request("PUT", "/metrics");
+  EXPECT_EQ(m.status, 405);
+  EXPECT_EQ(m.headers["allow"], "GET");
+  auto t = as(admin, "DELETE", "/api/v1/support/tickets");
+  EXPECT_EQ(t.status, 405);
+  EXPECT_EQ(t.headers["allow"], "POST, GET");
+  EXPECT_NE(t.body.find("method DELETE is not allowed"), std::string::npos) << t.body;
+  auto one = as(admin, "POST", "/api/v1/support/tickets/TKT-000001");
+  EXPECT_EQ(one.status, 405);
+  EXPECT_NE(one.headers["allow"].find("GET"), std::string::npos) << one.headers["allow"];
+  EXPECT_NE(one.headers["allow"].find("PUT"), std::string::npos) << one.headers["allow"];
+  EXPECT_EQ(as(admin, "DELETE", "/api/v1/no/such/path").status, 404);
+}
+
 TEST_F(hardening, expect_100_continue_is_answered_and_a_bad_key_is_refused_before_the_body) {
   auto admin = key(company(), "admin");
   const std::string body = R"({"category":"other","subject":"continued"})";
