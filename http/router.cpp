@@ -387,7 +387,9 @@ void router::handle(request req, responder::sink out) {
     }
     auto key = ctx.req.idempotency_key;
     reply = responder([reply, scope, key, &store, fault_drop_idempotency_answers = fault_drop_idempotency_answers](response r) {
-      if (r.status >= 500 || r.status == 429) {
+      // Not kept: what retrying may change (5xx, 429), and what depends on who asks rather
+      // than on the request (403: another key of the company may send it and be allowed).
+      if (r.status >= 500 || r.status == 429 || r.status == 403) {
         store.abandon(scope, key);
         return reply(std::move(r));
       }

@@ -519,6 +519,28 @@ TEST_F(disputes, an_agent_refund_above_the_limit_is_403_on_resolve_and_on_put) {
   EXPECT_EQ(resolve(agent, d, R"({"resolution":"refund","refundAmount":6000})"), 409);
 }
 
+TEST_F(disputes, a_403_is_not_kept_for_the_idempotency_key_so_a_manager_may_retry_with_it) {
+  // A 403 says who asked, not what was asked: the same request from a manager is not answered
+  // with the agent's refusal.
+  auto agent = key(company(), "agent");
+  auto manager = key(company(), "manager");
+  auto a = dispute(agent);
+  ASSERT_EQ(move(agent, a, "decision"), 200);
+  const std::string path = disputes_path + "/" + a + "/resolve";
+  const std::string body = R"({"resolution":"refund","refundAmount":6000})";
+  auto r = as(agent, "POST", path, body, {{"Idempotency-Key", "resolve-" + a}});
+  EXPECT_EQ(r.status, 403) << r.body;
+  r = as(manager, "POST", path, body, {{"Idempotency-Key", "resolve-" + a}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers.count("idempotent-replayed"), 0u);
+  EXPECT_EQ(r.str("status"), "resolved");
+  // Kept from here on: the manager's answer is the one replayed, to anyone.
+  auto again = as(agent, "POST", path, body, {{"Idempotency-Key", "resolve-" + a}});
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.headers["idempotent-replayed"], "true");
+  EXPECT_EQ(again.body, r.body);
+}
+
 TEST_F(disputes, a_manager_or_an_admin_may_refund_above_the_limit) {
   auto agent = key(company(), "agent");
   auto manager = key(company(), "manager");
