@@ -73,6 +73,21 @@ public:
     }
   }
 
+  /// Calls f(const entry&) in ascending key order from the first key not below `from`, until it
+  /// returns false.
+  template <class F>
+  void each_from(const K& from, F&& f) const {
+    auto b = std::lower_bound(blocks_.begin(), blocks_.end(), from,
+                              [](const std::vector<entry>& blk, const K& x) { return blk.back().key < x; });
+    if (b == blocks_.end())
+      return;
+    auto e = std::lower_bound(b->begin(), b->end(), from, [](const entry& x, const K& k) { return x.key < k; });
+    for (; b != blocks_.end(); ++b, e = b == blocks_.end() ? e : b->begin())
+      for (; e != b->end(); ++e)
+        if (!f(*e))
+          return;
+  }
+
 private:
   using blocks = std::vector<std::vector<entry>>;
   /// The block that holds `k`, or where it belongs: the first whose last key is not below it

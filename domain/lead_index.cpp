@@ -16,6 +16,17 @@ bool has(const std::vector<T>& set, const U& v) {
 
 constexpr std::uint32_t no_name = std::numeric_limits<std::uint32_t>::max();
 
+/// What leads::count adds for one lead (times `by`: 1 or -1): every stage up to the furthest
+/// of prospect..won it reached, and lost when it is lost now.
+template <class Row>
+void add_reached(std::array<std::uint64_t, status_count>& c, const Row& r, int by) {
+  auto reached = std::min(static_cast<int>(r.furthest), static_cast<int>(status::won));
+  for (int s = 0; s <= reached; ++s)
+    c[s] += static_cast<std::uint64_t>(by);
+  if (r.st == status::lost)
+    c[static_cast<int>(status::lost)] += static_cast<std::uint64_t>(by);
+}
+
 } // namespace
 
 bool parse_sort(std::string_view s, list_query& q) {
@@ -45,6 +56,7 @@ lead_index::row lead_index::row_of(const lead& l) {
   r.assignee = id(l.assigned_to);
   r.st = l.st;
   r.src = l.src;
+  r.furthest = l.furthest;
   if (by_territory_.size() <= names_.size()) {
     by_territory_.resize(names_.size() + 1);
     by_assignee_.resize(names_.size() + 1);
@@ -99,6 +111,7 @@ void lead_index::tally(const lead& l, const row& r, std::uint64_t n, bool add) {
       c[st] -= 1;
   };
   bump(all_);
+  add_reached(reached_, r, add ? 1 : -1);
   bump(by_source_[static_cast<std::size_t>(r.src)]);
   bump(by_territory_[r.territory]);
   bump(by_assignee_[r.assignee]);
@@ -191,6 +204,25 @@ std::shared_ptr<const lead> lead_index::open_with_phone(const std::string& phone
 
 std::shared_ptr<const lead> lead_index::open_with_email(const std::string& email_key) const {
   return oldest_open(open_email_, email_key, &leads::email_key, &lead::email);
+}
+
+void lead_index::count_funnel(funnel& f) const {
+  if (!f.from && !f.to) {
+    for (int s = 0; s < status_count; ++s)
+      f.stages[s] += reached_[s];
+    return;
+  }
+  counts c{};
+  const key start{f.from.value_or(std::numeric_limits<std::int64_t>::min()), 0};
+  const auto to = f.to.value_or(std::numeric_limits<std::int64_t>::max());
+  by_created_.each_from(start, [&](const order::entry& e) {
+    if (e.key.first > to)
+      return false;
+    add_reached(c, rows_[e.value], 1);
+    return true;
+  });
+  for (int s = 0; s < status_count; ++s)
+    f.stages[s] += c[s];
 }
 
 std::size_t lead_index::open_of(const std::string& rep) const {

@@ -63,6 +63,10 @@ public:
   std::shared_ptr<const lead> open_with_phone(const std::string& phone_key) const;
   std::shared_ptr<const lead> open_with_email(const std::string& email_key) const;
 
+  /// leads::count over the leads created within from..to (both inclusive, either open), from
+  /// the compact rows in createdAt order (all time: kept as leads change).
+  void count_funnel(funnel& f) const;
+
   /// Open leads assigned to `rep`.
   std::size_t open_of(const std::string& rep) const;
 
@@ -85,6 +89,7 @@ private:
     std::uint32_t territory = 0, assignee = 0; // ids in names_ (0: none)
     status st = status::prospect;
     source src = source::inbound_inquiry;
+    status furthest = status::prospect; // of prospect..won (the funnel)
   };
   row row_of(const lead& l);
   void insert(std::uint32_t slot);
@@ -99,6 +104,7 @@ private:
   std::unordered_map<std::string, std::uint32_t> names_;   // territories and reps -> ids
   order by_created_, by_score_, by_updated_, by_value_;
   counts all_{};
+  counts reached_{}; // the funnel's stages over every lead (leads::count)
   std::vector<counts> by_territory_, by_assignee_; // by name id
   std::array<counts, 4> by_source_{};
   /// The slots of each territory, assignee and source, sorted: a query with two filters or more

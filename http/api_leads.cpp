@@ -119,9 +119,7 @@ void add_lead_routes(router& r) {
       return reply(*err);
     if (auto err = ctx.query.finish())
       return reply(*err);
-    rt.view(ctx.who.company)->read([&](const company_data& d) {
-      d.leads.for_each([&](const leads::lead& l) { leads::count(f, l); });
-    });
+    rt.view(ctx.who.company)->read([&](const company_data& d) { d.leads.count_funnel(f); });
     reply(json_response(200, leads::to_json(f)));
   });
 

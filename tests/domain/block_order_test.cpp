@@ -84,5 +84,31 @@ TEST(block_order, a_walk_stops_when_told) {
   EXPECT_EQ(o.size(), 1000u);
 }
 
+TEST(block_order, a_walk_from_a_key_starts_at_the_first_not_below_it) {
+  block_order<key, std::uint32_t, 4> o; // small blocks: starts fall inside, at the ends and between blocks
+  std::map<key, std::uint32_t> m;
+  std::mt19937 rng(11);
+  for (std::uint32_t i = 0; i < 500; ++i) {
+    key k{static_cast<std::int64_t>(rng() % 300) * 2, i}; // even times only: odd starts fall between
+    o.insert(k, i);
+    m.emplace(k, i);
+  }
+  for (std::int64_t t = -2; t <= 602; ++t) {
+    std::vector<std::uint32_t> got, want;
+    o.each_from(key{t, 0}, [&](const auto& e) {
+      got.push_back(e.value);
+      return got.size() < 25;
+    });
+    for (auto it = m.lower_bound(key{t, 0}); it != m.end() && want.size() < 25; ++it)
+      want.push_back(it->second);
+    ASSERT_EQ(got, want) << t;
+  }
+  block_order<key, std::uint32_t> empty;
+  empty.each_from(key{0, 0}, [](const auto&) {
+    ADD_FAILURE() << "an empty order has nothing to walk";
+    return true;
+  });
+}
+
 } // namespace
 } // namespace crm

@@ -915,6 +915,47 @@ TEST(lead_index, two_open_leads_share_a_phone_and_one_closes) {
   EXPECT_EQ(ix.open_with_email(email_key(a.email)), nullptr);
 }
 
+TEST(lead_index, the_funnel_counts_what_counting_every_lead_counts_over_any_period) {
+  lead_index ix;
+  std::mt19937 rng(5);
+  std::vector<lead> all;
+  for (int n = 1; n <= 400; ++n) {
+    auto l = make_lead(n, status::prospect, "North", source::referral, "", 10, t0 + (rng() % 100) * minute);
+    all.push_back(l);
+    ix.put(l);
+  }
+  auto check = [&](std::optional<millis> from, std::optional<millis> to) {
+    funnel want, got;
+    want.from = got.from = from;
+    want.to = got.to = to;
+    for (auto& l : all)
+      count(want, l);
+    ix.count_funnel(got);
+    for (int s = 0; s < status_count; ++s)
+      ASSERT_EQ(got.stages[s], want.stages[s]) << "stage " << s << " from " << from.value_or(-1) << " to " << to.value_or(-1);
+  };
+  // Leads move forward (skipping stages), some to won or lost, and are counted again each round.
+  for (int round = 0; round < 4; ++round) {
+    for (auto& l : all) {
+      if (rng() % 3 != 0 || l.st == status::won || l.st == status::lost)
+        continue;
+      auto next = static_cast<status>(std::min<int>(static_cast<int>(l.st) + 1 + static_cast<int>(rng() % 2),
+                                                    static_cast<int>(status::lost)));
+      l.st = next;
+      if (next != status::lost && next > l.furthest)
+        l.furthest = next;
+      ix.put(l);
+    }
+    check(std::nullopt, std::nullopt);
+    check(t0 + 30 * minute, std::nullopt);
+    check(std::nullopt, t0 + 30 * minute);
+    check(t0 + 10 * minute, t0 + 10 * minute); // one minute exactly, both ends inclusive
+    check(t0 + 20 * minute + 1, t0 + 80 * minute - 1);
+    check(t0 + 200 * minute, std::nullopt); // after every lead
+    check(t0 + 50 * minute, t0 + 40 * minute); // an empty period
+  }
+}
+
 TEST(lead_index, the_oldest_by_number_is_named_whatever_the_order_put) {
   lead_index ix;
   auto later = make_lead(7, status::prospect, "North", source::referral, "", 10);
