@@ -129,19 +129,19 @@ void ticket_index::put(ticket&& moved) {
   const ticket& t = *copy;
   auto it = tickets_.find(n);
   if (it != tickets_.end()) {
-    auto& old = *it->second;
+    auto& old = *it->second.t;
     if (bucket_of(old) != bucket_of(t) || old.created_at != t.created_at
         || old.sla_due_at != t.sla_due_at) {
       erase_from(bucket_of(old), old, n);
       insert_into(bucket_of(t), t, n);
     }
-    it->second = std::move(copy);
+    it->second = entry_of(std::move(copy));
     return;
   }
   insert_into(bucket_of(t), t, n);
   for (auto& w : words_of(t.subject)) // subjects never change after creation
     sorted_insert(postings_[w], n);
-  tickets_.emplace(n, std::move(copy));
+  tickets_.emplace(n, entry_of(std::move(copy)));
 }
 
 void ticket_index::put_new(std::vector<ticket>&& ts) {
@@ -168,7 +168,7 @@ void ticket_index::put_new(std::vector<ticket>&& ts) {
       postings_[w].push_back(n);
       touched_words.insert(w);
     }
-    tickets_.emplace(n, std::move(copy));
+    tickets_.emplace(n, entry_of(std::move(copy)));
   }
   for (int b = 0; b < bucket_count; ++b)
     if (touched_buckets[b]) {
@@ -188,9 +188,9 @@ void ticket_index::put_new(std::vector<ticket>&& ts) {
 
 std::shared_ptr<const ticket> ticket_index::find(const std::string& id) const {
   auto it = tickets_.find(id_number(id));
-  if (it == tickets_.end() || it->second->id != id)
+  if (it == tickets_.end() || it->second.t->id != id)
     return nullptr;
-  return it->second;
+  return it->second.t;
 }
 
 std::vector<int> ticket_index::buckets_for(const list_query& q) const {
@@ -204,22 +204,30 @@ std::vector<int> ticket_index::buckets_for(const list_query& q) const {
   return out;
 }
 
-list_page ticket_index::collect_and_sort(const list_query& q, std::vector<const ticket*> hits) const {
-  auto key = [&](const ticket& t) -> millis {
-    if (q.sort_by == "updatedAt")
-      return t.updated_at;
-    if (q.sort_by == "slaDueAt")
-      return t.sla_due_at;
-    if (q.sort_by == "priority")
-      return 3 - static_cast<millis>(t.prio); // critical ranks highest
-    return t.created_at;
-  };
-  using row = std::pair<std::pair<millis, std::uint64_t>, const ticket*>;
-  std::vector<row> rows;
-  rows.reserve(hits.size());
-  for (auto* t : hits)
-    rows.push_back({{key(*t), id_number(t->id)}, t});
-  auto less = [&](const row& a, const row& b) { return q.descending ? b.first < a.first : a.first < b.first; };
+ticket_index::entry ticket_index::entry_of(std::shared_ptr<const ticket> t) {
+  entry e;
+  e.created_at = t->created_at;
+  e.updated_at = t->updated_at;
+  e.sla_due_at = t->sla_due_at;
+  e.bucket = static_cast<std::uint8_t>(bucket_of(*t));
+  e.prio = static_cast<std::uint8_t>(t->prio);
+  e.t = std::move(t);
+  return e;
+}
+
+millis ticket_index::sort_key(const list_query& q, const entry& e) {
+  if (q.sort_by == "updatedAt")
+    return e.updated_at;
+  if (q.sort_by == "slaDueAt")
+    return e.sla_due_at;
+  if (q.sort_by == "priority")
+    return 3 - static_cast<millis>(e.prio); // critical ranks highest
+  return e.created_at;
+}
+
+list_page ticket_index::collect_and_sort(const list_query& q, std::vector<std::pair<millis, std::uint64_t>> rows) const {
+  using row = std::pair<millis, std::uint64_t>;
+  auto less = [&](const row& a, const row& b) { return q.descending ? b < a : a < b; };
   list_page out;
   out.total = rows.size();
   const std::size_t skip = static_cast<std::size_t>(q.page - 1) * static_cast<std::size_t>(q.limit);
@@ -227,7 +235,7 @@ list_page ticket_index::collect_and_sort(const list_query& q, std::vector<const 
   if (skip < end) {
     std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(end), rows.end(), less);
     for (auto i = skip; i < end; ++i)
-      out.items.push_back(tickets_.at(rows[i].first.second));
+      out.items.push_back(tickets_.at(rows[i].second).t);
   }
   return out;
 }
@@ -243,38 +251,41 @@ list_page ticket_index::list(const list_query& q) const {
   auto bs = buckets_for(q);
 
   if (!q.words.empty()) {
-    std::vector<std::uint64_t> cand;
+    const std::vector<std::uint64_t>* cand = nullptr; // the first word's postings, read in place
+    std::vector<std::uint64_t> both;
     for (std::size_t i = 0; i < q.words.size(); ++i) {
       auto it = postings_.find(q.words[i]);
       if (it == postings_.end())
         return {};
       if (i == 0) {
-        cand = it->second;
+        cand = &it->second;
       } else {
-        std::vector<std::uint64_t> both;
-        std::set_intersection(cand.begin(), cand.end(), it->second.begin(), it->second.end(),
-                              std::back_inserter(both));
-        cand = std::move(both);
+        std::vector<std::uint64_t> next;
+        std::set_intersection(cand->begin(), cand->end(), it->second.begin(), it->second.end(),
+                              std::back_inserter(next));
+        both = std::move(next);
+        cand = &both;
       }
     }
     std::array<bool, bucket_count> wanted{};
     for (int b : bs)
       wanted[b] = true;
-    std::vector<const ticket*> hits;
-    for (auto n : cand) {
-      auto& t = *tickets_.at(n);
-      if (wanted[bucket_of(t)] && assignee_ok(t))
-        hits.push_back(&t);
+    std::vector<std::pair<millis, std::uint64_t>> hits;
+    hits.reserve(cand->size());
+    for (auto n : *cand) {
+      auto& e = tickets_.at(n);
+      if (wanted[e.bucket] && (q.assigned_to.empty() || assignee_ok(*e.t)))
+        hits.emplace_back(sort_key(q, e), n);
     }
     return collect_and_sort(q, std::move(hits));
   }
   if (q.sort_by == "updatedAt") {
-    std::vector<const ticket*> hits;
+    std::vector<std::pair<millis, std::uint64_t>> hits;
     for (int b : bs)
       for (auto n : buckets_[b].by_number) {
-        auto& t = *tickets_.at(n);
-        if (assignee_ok(t))
-          hits.push_back(&t);
+        auto& e = tickets_.at(n);
+        if (q.assigned_to.empty() || assignee_ok(*e.t))
+          hits.emplace_back(e.updated_at, n);
       }
     return collect_and_sort(q, std::move(hits));
   }
@@ -290,7 +301,7 @@ list_page ticket_index::list(const list_query& q) const {
       ++matched;
       return true;
     }
-    auto& t = tickets_.at(n);
+    auto& t = tickets_.at(n).t;
     if (scan && !assignee_ok(*t))
       return true;
     if (matched >= skip && out.items.size() < want)
@@ -328,8 +339,8 @@ list_page ticket_index::list(const list_query& q) const {
 metrics ticket_index::compute(const metrics_query& q) const {
   metrics m;
   double resolution_sum = 0;
-  for (auto& [n, p] : tickets_) {
-    const ticket& t = *p;
+  for (auto& [n, e] : tickets_) {
+    const ticket& t = *e.t;
     if (in(t.created_at, q)) {
       ++m.created;
       ++m.by_priority[static_cast<int>(t.prio)];

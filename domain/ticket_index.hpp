@@ -76,8 +76,8 @@ public:
 
   template <class F>
   void for_each(F&& f) const {
-    for (auto& [n, t] : tickets_)
-      f(*t);
+    for (auto& [n, e] : tickets_)
+      f(*e.t);
   }
 
 private:
@@ -90,12 +90,24 @@ private:
     std::vector<std::uint64_t> by_number;                     // id numbers, sorted
     std::vector<std::pair<millis, std::uint64_t>> by_due;     // (slaDueAt, id number), sorted
   };
-  list_page collect_and_sort(const list_query& q, std::vector<const ticket*> hits) const;
+  /// A ticket with what filters and sorts of the unindexed paths (search, updatedAt) read, in
+  /// the map's node: one read per candidate, not a walk to the ticket.
+  struct entry {
+    std::shared_ptr<const ticket> t;
+    millis created_at = 0, updated_at = 0, sla_due_at = 0;
+    std::uint8_t bucket = 0;
+    std::uint8_t prio = 0;
+  };
+  static entry entry_of(std::shared_ptr<const ticket> t);
+  static millis sort_key(const list_query& q, const entry& e);
+  /// Sorts the matches of a search or an updatedAt sort ((sort key, id number) each) and takes
+  /// the page.
+  list_page collect_and_sort(const list_query& q, std::vector<std::pair<millis, std::uint64_t>> rows) const;
   void insert_into(int b, const ticket& t, std::uint64_t n);
   void erase_from(int b, const ticket& t, std::uint64_t n);
   std::vector<int> buckets_for(const list_query& q) const;
 
-  std::unordered_map<std::uint64_t, std::shared_ptr<const ticket>> tickets_;
+  std::unordered_map<std::uint64_t, entry> tickets_; // by id number
   std::array<bucket, bucket_count> buckets_;
   std::unordered_map<std::string, std::vector<std::uint64_t>> postings_; // word -> id numbers, sorted
 };
