@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "domain/ticket_index.hpp"
 
@@ -175,12 +176,31 @@ void lead_index::mark(open_keys& m, const std::string& k, std::uint64_t n, bool 
   if (k.empty())
     return;
   auto h = std::hash<std::string>{}(k);
-  if (add)
-    return void(m.emplace(h, n));
-  auto [from, to] = m.equal_range(h);
-  for (auto it = from; it != to; ++it)
-    if (it->second == n)
-      return void(m.erase(it));
+  if (add) {
+    auto& v = m[h];
+    if (v.one == 0 && v.many.empty() && n != 0) {
+      v.one = n;
+    } else {
+      if (v.one != 0)
+        v.many.insert(std::exchange(v.one, 0));
+      v.many.insert(n);
+    }
+    return;
+  }
+  auto it = m.find(h);
+  if (it == m.end())
+    return;
+  auto& v = it->second;
+  if (n != 0 && v.one == n) {
+    m.erase(it);
+  } else if (v.many.erase(n) != 0) {
+    if (v.many.size() == 1) { // back to the compact form
+      v.one = *v.many.begin();
+      v.many.clear();
+    } else if (v.many.empty()) {
+      m.erase(it);
+    }
+  }
 }
 
 std::shared_ptr<const lead> lead_index::oldest_open(const open_keys& m, const std::string& k,
@@ -188,14 +208,22 @@ std::shared_ptr<const lead> lead_index::oldest_open(const open_keys& m, const st
                                                     std::string lead::*field) const {
   if (k.empty())
     return nullptr;
-  std::shared_ptr<const lead> found;
-  auto [from, to] = m.equal_range(std::hash<std::string>{}(k));
-  for (auto it = from; it != to; ++it) {
-    auto& l = leads_[slots_.at(it->second)];
-    if ((!found || it->second < tickets::id_number(found->id)) && key_of((*l).*field) == k)
-      found = l;
+  auto it = m.find(std::hash<std::string>{}(k));
+  if (it == m.end())
+    return nullptr;
+  auto matches = [&](std::uint64_t n) -> const std::shared_ptr<const lead>* {
+    auto& l = leads_[slots_.at(n)];
+    return key_of((*l).*field) == k ? &l : nullptr;
+  };
+  if (it->second.one != 0) {
+    auto* l = matches(it->second.one);
+    return l ? *l : nullptr;
   }
-  return found;
+  // The oldest first: the first whose key is this one (another key of the same hash is rare).
+  for (auto n : it->second.many)
+    if (auto* l = matches(n))
+      return *l;
+  return nullptr;
 }
 
 std::shared_ptr<const lead> lead_index::open_with_phone(const std::string& phone_key) const {

@@ -10,6 +10,7 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -114,10 +115,16 @@ private:
   std::array<slots, 4> of_source_;
   /// Moves `slot` between the postings of `before` (null: new) and `after`, where they differ.
   void post(std::uint32_t slot, const row* before, const row& after);
-  /// Open leads by duplicate key: the key's 64-bit hash -> the id numbers of the open leads
-  /// with a key of that hash (one node each, no copy of the key: a lookup confirms the key on
-  /// the lead itself, so a collision of hashes never makes a duplicate).
-  using open_keys = std::unordered_multimap<std::uint64_t, std::uint64_t>;
+  /// Open leads by duplicate key: the key's 64-bit hash -> the id numbers of the open leads with
+  /// a key of that hash, no copy of the key (a lookup confirms the key on the lead, so a
+  /// collision of hashes never makes a duplicate). One lead (nearly always): `one`, in the
+  /// node; more (allowDuplicate, or a collision): `many`, in order, so that adding, removing and
+  /// finding the oldest stay logarithmic however many leads share a key.
+  struct open_numbers {
+    std::uint64_t one = 0; // 0: none (id numbers start at 1)
+    std::set<std::uint64_t> many;
+  };
+  using open_keys = std::unordered_map<std::uint64_t, open_numbers>;
   void mark(open_keys& m, const std::string& k, std::uint64_t n, bool add);
   std::shared_ptr<const lead> oldest_open(const open_keys& m, const std::string& k,
                                           std::string (*key_of)(std::string_view),

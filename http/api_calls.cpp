@@ -102,7 +102,7 @@ void add_call_routes(router& r) {
         calls::ivr_response x;
         x.question = o.str("question").value_or("");
         x.answer = o.str("answer").value_or("");
-        o.finish();
+        o.check();
         cmd.ivr->push_back(std::move(x));
       }
     }

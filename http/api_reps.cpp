@@ -22,7 +22,7 @@ std::optional<reps::bank_input> read_bank(body_reader& b) {
   out.account_number = o->str("accountNumber").value_or("");
   out.ifsc = o->str("ifscCode").value_or("");
   out.holder = o->str("accountHolderName").value_or("");
-  o->finish();
+  o->check();
   return out;
 }
 

@@ -17,7 +17,7 @@ std::optional<tickets::customer> read_customer(body_reader& b) {
   out.name = c->str("name").value_or("");
   out.email = c->str("email").value_or("");
   out.phone = c->str("phone").value_or("");
-  c->finish();
+  c->check();
   return out;
 }
 

@@ -180,6 +180,14 @@ void body_reader::require(std::string_view key) {
 }
 
 std::optional<error> body_reader::finish(std::string message) {
+  check();
+  if (problems_->ok())
+    return std::nullopt;
+  validation copy = *problems_;
+  return std::move(copy).to_error(std::move(message));
+}
+
+void body_reader::check() {
   if (!finished_) {
     finished_ = true;
     std::vector<std::string_view> keys;
@@ -206,10 +214,6 @@ std::optional<error> body_reader::finish(std::string message) {
         problem(keys[i], "unknown field");
     }
   }
-  if (problems_->ok())
-    return std::nullopt;
-  validation copy = *problems_;
-  return std::move(copy).to_error(std::move(message));
 }
 
 } // namespace crm::http

@@ -37,9 +37,12 @@ public:
 
   /// A problem "is required" when the field is absent or null.
   void require(std::string_view key);
-  /// Adds a problem for every key not read and every key given twice (call it on nested
-  /// readers too); then the problems
-  /// collected so far, by this reader and the ones nested in it, as one 422, if any.
+  /// Adds a problem for every key not read and every key given twice (once: a second call adds
+  /// nothing). What a nested reader calls: its problems go to the root's finish(), which builds
+  /// the error once (building it for each of 100k array elements would be quadratic).
+  void check();
+  /// check(), then the problems collected so far, by this reader and the ones nested in it, as
+  /// one 422, if any.
   std::optional<error> finish(std::string message = "the request body is not valid");
   validation& problems() { return *problems_; }
   /// finish(), with the problems the command's own checks find (`rules`: the domain's

@@ -191,6 +191,22 @@ TEST_F(hardening, content_type_must_be_json_exactly) {
     EXPECT_EQ(as(admin, "POST", "/api/v1/support/tickets", body, {{"Content-Type", ct}}).status, 201) << ct;
 }
 
+TEST_F(hardening, a_body_of_a_hundred_thousand_bad_array_elements_is_one_short_422) {
+  // Each element of ivrResponses is read by a nested reader: its problems are collected once,
+  // not rebuilt into an error per element (quadratic: minutes on an io thread for this body).
+  std::string body = R"({"ivrResponses":[)";
+  for (int i = 0; i < 100000; ++i)
+    body += i ? R"(,{"q":1})" : R"({"q":1})";
+  body += "]}";
+  ASSERT_LT(body.size(), 1u << 20);
+  auto r = in(company(), "PUT", "/api/v1/crm/call-logs/CALL-000001", body);
+  EXPECT_EQ(r.status, 422) << r.body.substr(0, 300);
+  EXPECT_LT(r.body.size(), 8000u);
+  EXPECT_NE(r.body.find("ivrResponses[0].q"), std::string::npos) << r.body.substr(0, 300);
+  EXPECT_NE(r.body.find("more problems not shown"), std::string::npos);
+  EXPECT_EQ(client_.request("GET", "/healthz").status, 200);
+}
+
 TEST_F(hardening, a_known_path_with_another_method_is_405_naming_the_methods_it_takes) {
   auto admin = key(company(), "admin");
   auto m = client_.request("PUT", "/metrics");

@@ -956,6 +956,47 @@ TEST(lead_index, the_funnel_counts_what_counting_every_lead_counts_over_any_peri
   }
 }
 
+TEST(lead_index, many_open_leads_sharing_a_key_close_in_any_order) {
+  // allowDuplicate lets any number of open leads share a phone: each still names the oldest
+  // open one, through the moves between one lead per key and several.
+  lead_index ix;
+  std::mt19937 rng(9);
+  std::vector<lead> all;
+  for (int n = 1; n <= 3000; ++n) {
+    auto l = make_lead(n, status::prospect, "North", source::referral, "", 10);
+    l.phone = n % 3 ? "98765 43210" : "+91 98765 43211";
+    l.email = "same@example.com";
+    all.push_back(l);
+  }
+  std::shuffle(all.begin(), all.end(), rng);
+  for (auto& l : all)
+    ix.put(l);
+  auto oldest = [&](const std::string& phone) {
+    std::string best;
+    std::uint64_t at = UINT64_MAX;
+    for (auto& l : all)
+      if (l.st == status::prospect && phone_key(l.phone) == phone && tickets::id_number(l.id) < at) {
+        at = tickets::id_number(l.id);
+        best = l.id;
+      }
+    return best;
+  };
+  auto id_of = [](const std::shared_ptr<const lead>& l) { return l ? l->id : std::string(); };
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    all[i].st = i % 2 ? status::won : status::lost;
+    ix.put(all[i]);
+    if (i % 97 == 0 || i + 3 >= all.size()) {
+      ASSERT_EQ(id_of(ix.open_with_phone("9876543210")), oldest("9876543210")) << i;
+      ASSERT_EQ(id_of(ix.open_with_phone("9876543211")), oldest("9876543211")) << i;
+    }
+  }
+  EXPECT_EQ(ix.open_with_phone("9876543210"), nullptr);
+  EXPECT_EQ(ix.open_with_email("same@example.com"), nullptr);
+  all[5].st = status::prospect; // open again through put: back to one lead for the key
+  ix.put(all[5]);
+  EXPECT_EQ(id_of(ix.open_with_email("same@example.com")), all[5].id);
+}
+
 TEST(lead_index, the_oldest_by_number_is_named_whatever_the_order_put) {
   lead_index ix;
   auto later = make_lead(7, status::prospect, "North", source::referral, "", 10);

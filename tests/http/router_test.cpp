@@ -95,7 +95,7 @@ TEST(body, nested_readers_name_their_fields_and_a_second_finish_adds_nothing) {
   auto c = b->object("customer");
   ASSERT_TRUE(c);
   c->str("name");
-  c->finish();
+  c->check();
   auto err = b->finish();
   ASSERT_TRUE(err);
   ASSERT_EQ(err->details.size(), 2u);
