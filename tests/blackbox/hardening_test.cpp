@@ -487,6 +487,30 @@ TEST(hardening_server, a_slow_body_is_cut_off_long_before_the_idle_timeout) {
   EXPECT_EQ(metric_in(m, "crm_http_timed_out_connections_total"), 1) << m.body;
 }
 
+TEST(hardening_server, an_idle_connection_is_closed_after_the_idle_timeout_and_a_busy_one_is_not) {
+  testing::temp_dir dir;
+  testing::server_process s((dir.path() / "data").string(), {"--idle-timeout", "1s"},
+                            {{"CRM_PLATFORM_TOKEN", platform_token}});
+  ASSERT_TRUE(s.ready());
+  // Busy: a request every 300 ms for 2.4 s on one connection, each re-arming the deadline.
+  raw_socket busy(s.port());
+  for (int i = 0; i < 8; ++i) {
+    busy.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto got = busy.read_all("\r\n\r\n");
+    ASSERT_NE(got.find("200 OK"), std::string::npos) << "request " << i << ": " << got;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  // Idle: connected, nothing sent; and the busy one, now left alone.
+  raw_socket idle(s.port());
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(idle.read_all(), ""); // closed by the server
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(took, std::chrono::milliseconds(900));
+  EXPECT_LT(took, std::chrono::seconds(8));
+  auto rest = busy.read_all();
+  EXPECT_EQ(rest.find("HTTP/1.1"), std::string::npos) << rest; // closed with nothing more sent
+}
+
 TEST(hardening_server, a_rate_below_one_spaces_requests_out) {
   testing::temp_dir dir;
   testing::server_process s((dir.path() / "data").string(), {"--rate-limit", "0.5"},
