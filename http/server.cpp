@@ -96,21 +96,27 @@ public:
 
   auto executor() { return stream_.get_executor(); }
 
-  /// Whether the deadline of what the session waits for (a request, a body, a write, the
-  /// lingering close) has passed at `now` (steady milliseconds). Read by the sweeper under the
-  /// session list's lock, from any thread.
+  /// Whether the deadline of a pending read (a request, a body, the lingering close) or write
+  /// has passed at `now` (steady milliseconds). Read by the sweeper under the session list's
+  /// lock, from any thread.
   bool past_deadline(std::int64_t now) const {
-    auto d = deadline_.load(std::memory_order_relaxed);
-    return d != 0 && d <= now;
+    auto r = read_deadline_.load(std::memory_order_relaxed), w = write_deadline_.load(std::memory_order_relaxed);
+    return (r != 0 && r <= now) || (w != 0 && w <= now);
   }
 
-  /// On the session's strand, after the sweeper saw the deadline pass: closes the socket, so
-  /// that what is pending completes (as a timeout), unless the deadline moved meanwhile.
+  /// On the session's strand, after the sweeper saw a deadline pass: closes the socket, so that
+  /// what is pending completes (the late direction as a timeout, the other as aborted), unless
+  /// the operation finished or its deadline moved meanwhile.
   void on_deadline() {
-    if (!past_deadline(steady_ms()))
+    auto now = steady_ms();
+    auto r = read_deadline_.load(std::memory_order_relaxed), w = write_deadline_.load(std::memory_order_relaxed);
+    bool read_late = r != 0 && r <= now, write_late = w != 0 && w <= now;
+    if (!read_late && !write_late)
       return;
-    deadline_.store(0, std::memory_order_relaxed);
-    timed_out_ = true;
+    read_timed_out_ = read_timed_out_ || read_late; // never unset: the aborted operations
+    write_timed_out_ = write_timed_out_ || write_late; // complete after this
+    read_deadline_.store(0, std::memory_order_relaxed);
+    write_deadline_.store(0, std::memory_order_relaxed);
     beast::error_code ec;
     stream_.socket().close(ec);
   }
@@ -161,7 +167,7 @@ private:
     head_.reset();
     parser_->body_limit(st_.opts.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(st_.opts.header_limit));
-    arm(st_.opts.idle_timeout);
+    arm_read(st_.opts.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
@@ -180,7 +186,8 @@ private:
 
   /// A read error: an answer for what is not HTTP or too large, else a quiet close.
   void read_failed(beast::error_code ec) {
-    ec = timed(ec);
+    read_done();
+    ec = timed(ec, read_timed_out_);
     reading_ = false;
     if (ec == bhttp::error::body_limit)
       return fail_with(error_response(errc::too_large, "the request body is over 1 MiB"));
@@ -222,6 +229,7 @@ private:
   void on_header(beast::error_code ec, std::size_t) {
     if (ec)
       return read_failed(ec);
+    read_done();
     if (parser_->is_done())
       return on_read({}, 0);
     in_body_ = true;
@@ -232,7 +240,7 @@ private:
       reading_ = false;
       return fail_with(std::move(*early));
     }
-    arm(st_.opts.body_timeout);
+    arm_read(st_.opts.body_timeout); // the body's time runs from its headers, 100 Continue included
     // 100 Continue only when nothing else is on the wire or waiting for it: an interim answer
     // may not overtake the answers of earlier requests. Otherwise the body is simply read (a
     // client waits a moment for the 100, then sends it anyway). Nor when the client has sent
@@ -240,9 +248,12 @@ private:
     if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue") && queue_.empty() && !writing_
         && buffer_.size() == 0) {
       writing_ = true;
+      arm_write(st_.opts.body_timeout);
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
       return bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
         self->writing_ = false;
+        self->write_done();
+        ec = timed(ec, self->write_timed_out_);
         if (ec)
           return self->read_failed(ec);
         self->read_body();
@@ -259,6 +270,7 @@ private:
   void on_read(beast::error_code ec, std::size_t) {
     if (ec)
       return read_failed(ec);
+    read_done();
     if (closed_) { // read while closing: its answer could not be sent, so it is not run
       reading_ = false;
       return;
@@ -299,14 +311,15 @@ private:
     if (writing_ || queue_.empty() || !queue_.front()->res)
       return;
     writing_ = true;
-    arm(st_.opts.idle_timeout);
+    arm_write(st_.opts.idle_timeout);
     bhttp::async_write(stream_, *queue_.front()->res,
                        beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
-    ec = timed(ec);
+    write_done();
+    ec = timed(ec, write_timed_out_);
     if (ec) {
       if (ec == beast::error::timeout)
         ++st_.metrics.timed_out_connections;
@@ -339,7 +352,7 @@ private:
     closed_ = true;
     beast::error_code ec;
     stream_.socket().shutdown(net::socket_base::shutdown_send, ec);
-    arm(std::chrono::seconds(2));
+    arm_read(std::chrono::seconds(2)); // the drain, or the read in flight
     if (!reading_) // a read in flight drains by itself; the session ends with it
       drain();
   }
@@ -353,19 +366,23 @@ private:
     });
   }
 
-  /// Timeouts without a timer per operation: the session sets its deadline (an atomic store)
-  /// and the server's sweeper (every sweep_period) closes the connections past theirs.
-  /// Arming a beast stream's expiry locked the reactor's timer queue twice per operation and
-  /// cost about a sixth of GET ticket's throughput.
-  void arm(std::chrono::milliseconds d) { deadline_.store(steady_ms() + d.count(), std::memory_order_relaxed); }
-  /// An error of an operation the sweeper cut short reads as the timeout it was.
-  beast::error_code timed(beast::error_code ec) const {
-    return timed_out_ && ec == net::error::operation_aborted ? beast::error_code(beast::error::timeout) : ec;
+  /// Timeouts without a timer per operation: each direction's deadline is set when its
+  /// operation starts and cleared when it ends (atomic stores), and the server's sweeper
+  /// (every 100 ms) closes the connections with a pending operation past its deadline, as a
+  /// beast stream's expiry did, with its read and write timers apart. Arming that expiry
+  /// locked the reactor's timer queue twice per operation.
+  void arm_read(std::chrono::milliseconds d) { read_deadline_.store(steady_ms() + d.count(), std::memory_order_relaxed); }
+  void arm_write(std::chrono::milliseconds d) { write_deadline_.store(steady_ms() + d.count(), std::memory_order_relaxed); }
+  void read_done() { read_deadline_.store(0, std::memory_order_relaxed); }
+  void write_done() { write_deadline_.store(0, std::memory_order_relaxed); }
+  /// The error of an operation the sweeper cut short for its lateness reads as a timeout.
+  static beast::error_code timed(beast::error_code ec, bool late) {
+    return late && ec == net::error::operation_aborted ? beast::error_code(beast::error::timeout) : ec;
   }
 
   stream_t stream_;
-  std::atomic<std::int64_t> deadline_{0}; // steady milliseconds; 0: none
-  bool timed_out_ = false;
+  std::atomic<std::int64_t> read_deadline_{0}, write_deadline_{0}; // steady milliseconds; 0: none
+  bool read_timed_out_ = false, write_timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<request> head_; // the headers of a request with a body, taken before the body

@@ -487,6 +487,28 @@ TEST(hardening_server, a_slow_body_is_cut_off_long_before_the_idle_timeout) {
   EXPECT_EQ(metric_in(m, "crm_http_timed_out_connections_total"), 1) << m.body;
 }
 
+TEST(hardening_server, an_answer_written_meanwhile_does_not_stretch_a_slow_body) {
+  // Pipelined: a GET, then a POST whose body trickles. The GET's answer is written while the
+  // body is awaited; the body keeps its own (short) deadline all the same.
+  testing::temp_dir dir;
+  testing::server_process s((dir.path() / "data").string(), {"--body-timeout", "1s", "--idle-timeout", "60s"},
+                            {{"CRM_PLATFORM_TOKEN", platform_token}});
+  ASSERT_TRUE(s.ready());
+  raw_socket slow(s.port());
+  auto started = std::chrono::steady_clock::now();
+  slow.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nPOST /api/v1/support/tickets HTTP/1.1\r\nHost: x\r\n"
+            "Authorization: Bearer " + platform_token
+            + "\r\nX-Company-Id: acme\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"cat");
+  auto got = slow.read_all(); // until the server closes
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_NE(got.find("200 OK"), std::string::npos) << got; // the GET was answered
+  EXPECT_EQ(got.find("201"), std::string::npos) << got;
+  EXPECT_GE(took, std::chrono::milliseconds(900));
+  EXPECT_LT(took, std::chrono::seconds(8)); // the body timeout, not the idle one
+  auto m = metrics_until(s.port(), [](const http_response& r) { return metric_in(r, "crm_http_timed_out_connections_total") == 1; });
+  EXPECT_EQ(metric_in(m, "crm_http_timed_out_connections_total"), 1) << m.body;
+}
+
 TEST(hardening_server, an_idle_connection_is_closed_after_the_idle_timeout_and_a_busy_one_is_not) {
   testing::temp_dir dir;
   testing::server_process s((dir.path() / "data").string(), {"--idle-timeout", "1s"},
