@@ -36,7 +36,7 @@ wait_ready() { # port
   echo "server on $1 did not become ready" >&2; return 1
 }
 run_wrk() { # port mode ids -> "rps p50 p99 errors"
-  BENCH_MODE=$2 BENCH_TOKEN=$TOKEN BENCH_IDS=${3:-1000} BENCH_RUN=$RANDOM$RANDOM \
+  BENCH_MODE=$2 BENCH_TOKEN=$TOKEN BENCH_IDS=${3:-1000} BENCH_RUN=$RANDOM$RANDOM BENCH_REP=${REP:-0} \
     wrk -t"$THREADS" -c"$CONN" -d"${DUR}s" -s bench/wrk.lua "http://127.0.0.1:$1" | awk '/^RESULT/ {print $2, $3, $4, $5}'
 }
 start_crm() { # data-dir extra-args...
@@ -67,7 +67,7 @@ for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT_RAW/" && 
 REPEAT="${REPEAT:-3}"
 pair() { # name crm-port mode ids ceiling-mode
   local runs=()
-  for _ in $(seq 1 "$REPEAT"); do
+  for REP in $(seq 1 "$REPEAT"); do
     local c x
     c=$(run_wrk $PORT_RAW "$5")
     x=$(run_wrk "$2" "$3" "$4")

@@ -3,12 +3,14 @@
 --               dispute | leadlist (a page of 20 leads with funnelMetrics)
 --   BENCH_TOKEN platform token; BENCH_COMPANY company; BENCH_IDS highest ticket number for reads
 --   BENCH_RUN   a nonce that keeps ndrEventIds unique across runs
+--   BENCH_REP   the repetition of the row (1..REPEAT): keeps lead phones unique across runs
 local mode = os.getenv("BENCH_MODE") or "post"
 local token = os.getenv("BENCH_TOKEN") or ""
 local company = os.getenv("BENCH_COMPANY") or "bench"
 local ids = tonumber(os.getenv("BENCH_IDS") or "1000")
 local counter = 0
 local run = os.getenv("BENCH_RUN") or "0"
+local rep = tonumber(os.getenv("BENCH_REP") or "0") or 0 -- which repetition of a row (distinct in a server's life)
 
 -- Each wrk thread gets its own number, so that ndrEventIds never collide between threads.
 local threads = 0
@@ -60,10 +62,12 @@ request = function()
       run, tid or 0, counter, counter, counter, counter, counter % 3 + 1, counter % 10)
     return wrk.format("POST", "/api/v1/ndr/events", headers, body)
   elseif mode == "lead" then
-    -- A phone and an email of its own: no duplicate of an open lead.
-    local body = string.format('{"name":"Lead %d","phone":"9%03d%d%05d","email":"lead-%s-%d-%d@bench.in",' ..
-      '"source":"referral","territory":"T%d","estimatedValue":25000}', counter, (tonumber(run) or 0) % 1000,
-      (tid or 0) % 10, counter % 100000, run, tid or 0, counter, counter % 10)
+    -- A phone and an email of its own: no duplicate of an open lead (the phone's last 10 digits:
+    -- the repetition (BENCH_REP), the thread, and 6 of the counter: a thread makes fewer than a
+    -- million leads a run; 5 digits wrapped at 100k a thread and made 409s at 37k req/s).
+    local body = string.format('{"name":"Lead %d","phone":"9%02d%d%06d","email":"lead-%s-%d-%d@bench.in",' ..
+      '"source":"referral","territory":"T%d","estimatedValue":25000}', counter, rep % 100,
+      (tid or 0) % 10, counter % 1000000, run, tid or 0, counter, counter % 10)
     return wrk.format("POST", "/api/v1/crm/leads", headers, body)
   elseif mode == "dispute" then
     local body = string.format('{"type":"damaged-goods","claimAmount":1499.5,"relatedOrderId":"ORD-%d",' ..
