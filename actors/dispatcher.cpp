@@ -268,6 +268,7 @@ caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, env*
       auto& placings = self->state.lead_placings;
       auto& placed = self->state.placed_per_rep;
       std::string best;
+      std::uint64_t best_number = 0;
       std::size_t fewest = SIZE_MAX;
       view->read([&](const company_data& d) {
         d.roster.each([&](const reps::rep& r) {
@@ -275,8 +276,12 @@ caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, env*
             return;
           auto it = placed.find(r.id);
           auto open = d.leads.open_of(r.id) + (it == placed.end() ? 0 : it->second);
-          if (open < fewest || (open == fewest && tickets::id_number(r.id) < tickets::id_number(best))) {
+          if (open > fewest)
+            return;
+          auto number = tickets::id_number(r.id);
+          if (open < fewest || number < best_number) {
             fewest = open;
+            best_number = number;
             best = r.id;
           }
         });

@@ -173,17 +173,19 @@ std::shared_ptr<const lead> lead_index::find(const std::string& id) const {
 }
 
 void lead_index::mark(open_keys& m, const std::string& k, std::uint64_t n, bool add) {
-  if (k.empty())
+  if (k.empty() || n == 0)
     return;
   auto h = std::hash<std::string>{}(k);
   if (add) {
     auto& v = m[h];
-    if (v.one == 0 && v.many.empty() && n != 0) {
+    if (v.one == 0 && !v.many) {
       v.one = n;
     } else {
+      if (!v.many)
+        v.many = std::make_unique<std::set<std::uint64_t>>();
       if (v.one != 0)
-        v.many.insert(std::exchange(v.one, 0));
-      v.many.insert(n);
+        v.many->insert(std::exchange(v.one, 0));
+      v.many->insert(n);
     }
     return;
   }
@@ -191,13 +193,13 @@ void lead_index::mark(open_keys& m, const std::string& k, std::uint64_t n, bool 
   if (it == m.end())
     return;
   auto& v = it->second;
-  if (n != 0 && v.one == n) {
+  if (v.one == n) {
     m.erase(it);
-  } else if (v.many.erase(n) != 0) {
-    if (v.many.size() == 1) { // back to the compact form
-      v.one = *v.many.begin();
-      v.many.clear();
-    } else if (v.many.empty()) {
+  } else if (v.many && v.many->erase(n) != 0) {
+    if (v.many->size() == 1) { // back to the compact form
+      v.one = *v.many->begin();
+      v.many.reset();
+    } else if (v.many->empty()) {
       m.erase(it);
     }
   }
@@ -219,8 +221,10 @@ std::shared_ptr<const lead> lead_index::oldest_open(const open_keys& m, const st
     auto* l = matches(it->second.one);
     return l ? *l : nullptr;
   }
+  if (!it->second.many)
+    return nullptr;
   // The oldest first: the first whose key is this one (another key of the same hash is rare).
-  for (auto n : it->second.many)
+  for (auto n : *it->second.many)
     if (auto* l = matches(n))
       return *l;
   return nullptr;

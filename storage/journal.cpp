@@ -137,7 +137,11 @@ void journal::write_batch(std::vector<submission>& batch) {
       sub.done(error{errc::invalid, "refused to store: " + *why});
     return true;
   });
-  rocksdb::WriteBatch wb;
+  if (!wb_ || wb_->GetDataSize() > (8u << 20)) // a huge batch's buffer is not kept
+    wb_ = std::make_unique<rocksdb::WriteBatch>();
+  else
+    wb_->Clear();
+  rocksdb::WriteBatch& wb = *wb_;
   std::uint64_t seq;
   std::string hash;
   std::shared_ptr<const tap> tap;

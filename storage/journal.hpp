@@ -24,6 +24,10 @@
 #include "domain/idempotency.hpp"
 #include "storage/keys.hpp"
 
+namespace rocksdb {
+class WriteBatch;
+}
+
 namespace crm::storage {
 
 class store; // storage/store.hpp
@@ -104,6 +108,9 @@ private:
   std::string last_hash_;
   std::string broken_; // the log's end could not be read: every submission fails
   std::thread thread_;
+  /// The batch buffer, kept between batches (on the writer thread only): a fresh one grew by
+  /// doubling into new memory every batch, a page fault per fresh page (2.5% of a POST lead).
+  std::unique_ptr<rocksdb::WriteBatch> wb_;
 };
 
 /// Submits and waits for the result. For start-up and tools, never on an io or actor thread.
