@@ -10,6 +10,117 @@ namespace crm::http {
 
 namespace {
 thread_local simdjson::dom::parser tl_parser;
+
+bool json_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/// The end of the JSON value that starts at s[i] (the text is valid JSON: the parser took it).
+std::size_t skip_value(std::string_view s, std::size_t i) {
+  if (s[i] == '"') {
+    for (++i; i < s.size(); ++i) {
+      if (s[i] == '\\')
+        ++i;
+      else if (s[i] == '"')
+        return i + 1;
+    }
+    return s.size();
+  }
+  if (s[i] == '{' || s[i] == '[') {
+    std::size_t depth = 0;
+    while (i < s.size()) {
+      char c = s[i];
+      if (c == '"') {
+        i = skip_value(s, i);
+        continue;
+      }
+      if (c == '{' || c == '[')
+        ++depth;
+      else if ((c == '}' || c == ']') && --depth == 0)
+        return i + 1;
+      ++i;
+    }
+    return s.size();
+  }
+  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !json_space(s[i]))
+    ++i;
+  return i;
+}
+
+/// The text of the value of the top-level object's member number `n` (0: the first), in the
+/// order written, which is the DOM's order; empty if the text is not an object that long.
+std::string_view member_text(std::string_view s, std::size_t n) {
+  std::size_t i = 0;
+  auto space = [&] {
+    while (i < s.size() && json_space(s[i]))
+      ++i;
+  };
+  space();
+  if (i >= s.size() || s[i] != '{')
+    return {};
+  ++i;
+  for (std::size_t m = 0;; ++m) {
+    space();
+    if (i >= s.size() || s[i] != '"')
+      return {};
+    i = skip_value(s, i); // the key
+    space();
+    if (i >= s.size() || s[i] != ':')
+      return {};
+    ++i;
+    space();
+    if (i >= s.size())
+      return {};
+    auto end = skip_value(s, i);
+    if (m == n)
+      return s.substr(i, end - i);
+    i = end;
+    space();
+    if (i >= s.size() || s[i] != ',')
+      return {};
+    ++i;
+  }
+}
+
+} // namespace
+
+long decimal_places(std::string_view t) {
+  std::size_t i = 0;
+  if (i < t.size() && t[i] == '-')
+    ++i;
+  long frac = 0, trailing_zeros = 0;
+  bool nonzero = false, in_frac = false;
+  for (; i < t.size(); ++i) {
+    char c = t[i];
+    if (c == '.') {
+      in_frac = true;
+      continue;
+    }
+    if (c < '0' || c > '9')
+      break;
+    if (in_frac)
+      ++frac;
+    if (c == '0') {
+      ++trailing_zeros;
+    } else {
+      trailing_zeros = 0;
+      nonzero = true;
+    }
+  }
+  if (!nonzero)
+    return 0; // zero has no decimals, however written
+  long exp = 0;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    bool neg = i < t.size() && t[i] == '-';
+    if (i < t.size() && (t[i] == '-' || t[i] == '+'))
+      ++i;
+    for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i)
+      exp = std::min(exp * 10 + (t[i] - '0'), 1000000L); // saturates: 1e-99999999999 is tiny
+    if (neg)
+      exp = -exp;
+  }
+  return std::max(0L, frac - exp - trailing_zeros);
 }
 
 result<body_reader> body_reader::parse(const std::string& body) {
@@ -22,6 +133,7 @@ result<body_reader> body_reader::parse(const std::string& body) {
   auto own = std::make_shared<validation>();
   body_reader r(obj, "", own.get());
   r.own_ = std::move(own);
+  r.raw_ = body;
   return r;
 }
 
@@ -111,6 +223,18 @@ std::optional<std::int64_t> body_reader::money(std::string_view key) {
   if (!d)
     return std::nullopt;
   auto p = rupees_to_paise(*d);
+  if (p && !raw_.empty()) {
+    // The double has two places at most; the text may have had more, beyond its precision.
+    std::size_t n = 0;
+    for (auto field : obj_) {
+      if (field.key == key) {
+        if (auto t = member_text(raw_, n); !t.empty() && decimal_places(t) > 2)
+          p.reset();
+        break;
+      }
+      ++n;
+    }
+  }
   if (!p) {
     problem(key, "must be a non-negative amount in rupees with at most two decimals");
     return std::nullopt;

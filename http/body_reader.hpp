@@ -12,6 +12,10 @@
 
 namespace crm::http {
 
+/// The decimal places of a JSON number's text, trailing zeros not counted: "1.50" has 1,
+/// "150e-2" 1, "1.5e1" none, "1.000000000000000001" 18.
+long decimal_places(std::string_view number_text);
+
 class body_reader {
 public:
   /// Parses `body` with this thread's parser; a body that is not a JSON object is
@@ -55,6 +59,9 @@ private:
 
   std::shared_ptr<validation> own_;
   simdjson::dom::object obj_;
+  /// The body's text (the root reader only): the DOM keeps a number as a double, and money
+  /// checks the decimals the client wrote (1.000000000000000001 is the double 1.0).
+  std::string_view raw_;
   std::string prefix_;
   validation* problems_;
   /// The names read (a handler reads a few dozen at most: a list, searched in order).

@@ -352,6 +352,8 @@ TEST_F(hardening, smaller_defects) {
       .status;
   };
   EXPECT_EQ(money("1.00000001"), 422);
+  EXPECT_EQ(money("1.000000000000000001"), 422); // the double 1.0: the text has 18 places
+  EXPECT_EQ(money("150e-2"), 201);
   EXPECT_EQ(money("0.001"), 422);
   EXPECT_EQ(money("1499.99"), 201);
   EXPECT_EQ(money("0.29"), 201);

@@ -106,6 +106,40 @@ TEST(body, nested_readers_name_their_fields_and_a_second_finish_adds_nothing) {
   EXPECT_EQ(again->details.size(), 2u);
 }
 
+TEST(body, decimal_places_are_counted_from_the_text_as_written) {
+  EXPECT_EQ(decimal_places("1499"), 0);
+  EXPECT_EQ(decimal_places("1499.5"), 1);
+  EXPECT_EQ(decimal_places("1.50"), 1);
+  EXPECT_EQ(decimal_places("-0.29"), 2);
+  EXPECT_EQ(decimal_places("150e-2"), 1);
+  EXPECT_EQ(decimal_places("1.5E+1"), 0);
+  EXPECT_EQ(decimal_places("100e-2"), 0);
+  EXPECT_EQ(decimal_places("0.000"), 0);
+  EXPECT_EQ(decimal_places("0e-7"), 0);
+  EXPECT_EQ(decimal_places("1.000000000000000001"), 18);
+  EXPECT_EQ(decimal_places("1e-99999999999999999999"), 1000000); // saturates, no overflow
+}
+
+TEST(body, money_refuses_places_beyond_a_doubles_precision) {
+  // 1.000000000000000001 and 1.0 are the same double: only the text tells them apart.
+  auto amount = [](const std::string& body) -> std::optional<std::int64_t> {
+    auto b = body_reader::parse(body);
+    EXPECT_TRUE(b.ok()) << body;
+    auto v = b->money("claimAmount");
+    b->str("note");
+    b->object("nested");
+    EXPECT_EQ(b->finish().has_value(), !v.has_value()) << body;
+    return v;
+  };
+  EXPECT_FALSE(amount(R"({"claimAmount":1.000000000000000001})"));
+  EXPECT_FALSE(amount(R"({"note":"a \"claimAmount\": 1, \\","nested":{"claimAmount":5,"x":[1,{"y":"}"}]},)"
+                      R"( "claimAmount" : 2.00000000000000000001 })"));
+  EXPECT_EQ(amount(R"({"claimAmount":1499.50})"), 149950);
+  EXPECT_EQ(amount(R"({"claimAmount":150e-2})"), 150);
+  EXPECT_EQ(amount(R"({"note":"x","claimAmount":2.5000000000000000000})"), 250);
+  EXPECT_EQ(amount(R"({"nested":{"claimAmount":1.000000000000000001},"claimAmount":7})"), 700);
+}
+
 TEST(errors, details_are_bounded_and_utf8) {
   std::vector<field_problem> many;
   for (int i = 0; i < 1000; ++i)
