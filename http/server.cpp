@@ -100,8 +100,7 @@ public:
   /// has passed at `now` (steady milliseconds). Read by the sweeper under the session list's
   /// lock, from any thread.
   bool past_deadline(std::int64_t now) const {
-    auto r = read_deadline_.load(std::memory_order_relaxed), w = write_deadline_.load(std::memory_order_relaxed);
-    return (r != 0 && r <= now) || (w != 0 && w <= now);
+    return passed(read_deadline_, now) || passed(write_deadline_, now);
   }
 
   /// On the session's strand, after the sweeper saw a deadline pass: closes the socket, so that
@@ -109,8 +108,7 @@ public:
   /// the operation finished or its deadline moved meanwhile.
   void on_deadline() {
     auto now = steady_ms();
-    auto r = read_deadline_.load(std::memory_order_relaxed), w = write_deadline_.load(std::memory_order_relaxed);
-    bool read_late = r != 0 && r <= now, write_late = w != 0 && w <= now;
+    bool read_late = passed(read_deadline_, now), write_late = passed(write_deadline_, now);
     if (!read_late && !write_late)
       return;
     read_timed_out_ = read_timed_out_ || read_late; // never unset: the aborted operations
@@ -119,6 +117,12 @@ public:
     write_deadline_.store(0, std::memory_order_relaxed);
     beast::error_code ec;
     stream_.socket().close(ec);
+  }
+
+  /// Whether a deadline (0: none armed) has passed at `now`.
+  static bool passed(const std::atomic<std::int64_t>& deadline, std::int64_t now) {
+    auto d = deadline.load(std::memory_order_relaxed);
+    return d != 0 && d <= now;
   }
 
   static std::int64_t steady_ms() {
