@@ -168,13 +168,9 @@ result<std::vector<event_draft>> decide_create(const create_cmd& c, const std::s
                          json::kv(w, "relatedSupportTicketId", c.related_support_ticket_id);
                        if (c.estimated_value_paise)
                          json::kv_money(w, "estimatedValue", *c.estimated_value_paise);
+                       if (!assignee.empty())
+                         json::kv(w, "assignedTo", assignee);
                      })));
-  if (!assignee.empty())
-    out.push_back(make(o, id, "lead.assigned", json::object([&](json::writer& w) {
-                         json::key(w, "from");
-                         w.Null();
-                         json::kv(w, "to", assignee);
-                       })));
   return out;
 }
 
@@ -259,6 +255,7 @@ bool apply(lead& l, const event& e) {
     if (!d["estimatedValue"].get(rupees))
       l.estimated_value_paise = rupees_to_paise(rupees).value_or(0);
     l.created_at = e.at;
+    l.assigned_to = get_str(d, "assignedTo"); // logs before 2026-12-03: a lead.assigned follows
   } else if (e.type == "lead.assigned") {
     l.assigned_to = get_str(d, "to");
   } else if (e.type == "lead.status_changed") {

@@ -5,7 +5,9 @@
 //
 // Funnel: prospect -> qualified -> proposal -> negotiation -> won; forward steps may skip a
 // stage, never go back; any open lead may become lost; won and lost are final (409).
-// Events: lead.created, lead.assigned {from,to}, lead.status_changed {from,to},
+// Events: lead.created (with assignedTo when the lead has a rep from the start; a log written
+// before 2026-12-03 has a lead.assigned {from: null, to} right after it instead, and still
+// folds), lead.assigned {from,to}, lead.status_changed {from,to},
 // lead.note_added {noteId,note}, lead.converted {orderId} (status won, convertedOrderId,
 // convertedAt). The score is recomputed by apply() after every event, from the state alone, so
 // replay rebuilds it exactly.
@@ -121,8 +123,8 @@ struct convert_cmd {
 /// of email and phone is required (a lead one cannot contact is not a lead).
 std::optional<error> validate(const create_cmd& c);
 
-/// lead.created, then lead.assigned when `assignee` is not empty (the body's assignedTo, or the
-/// rep the dispatcher chose).
+/// lead.created, one event, with assignedTo when `assignee` is not empty (the body's
+/// assignedTo, or the rep the dispatcher chose).
 result<std::vector<event_draft>> decide_create(const create_cmd& c, const std::string& id,
                                                const std::string& assignee, const origin& o);
 /// 422 for a bad value (before the workflow), 409 for a forbidden status change or a change to

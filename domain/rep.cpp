@@ -537,7 +537,8 @@ void performance_ledger::add(const event& e) {
   last_seq_ = std::max(last_seq_, e.seq);
   bool ticket = e.type.compare(0, 7, "ticket.") == 0, call = e.type.compare(0, 5, "call.") == 0,
        rep = e.type == "rep.created" || e.type == "rep.updated",
-       lead = e.type == "lead.assigned" || e.type == "lead.status_changed" || e.type == "lead.converted";
+       lead = e.type == "lead.created" || e.type == "lead.assigned" || e.type == "lead.status_changed"
+              || e.type == "lead.converted";
   if (!ticket && !call && !rep && !lead)
     return;
   simdjson::dom::element d;
@@ -561,8 +562,10 @@ void performance_ledger::add(const event& e) {
       r.resolved.push_back({e.at, e.at - t.created_at, e.at <= t.sla_due_at, r.rate_paise});
     }
   } else if (lead) {
-    if (e.type == "lead.assigned") {
-      lead_assignee_[e.entity] = get_str(d, "to");
+    if (e.type == "lead.created" || e.type == "lead.assigned") {
+      auto to = get_str(d, e.type == "lead.created" ? "assignedTo" : "to");
+      if (e.type == "lead.assigned" || !to.empty())
+        lead_assignee_[e.entity] = to;
       return;
     }
     auto to = e.type == "lead.converted" ? std::string_view("won") : get_str(d, "to");

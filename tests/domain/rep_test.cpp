@@ -291,5 +291,29 @@ TEST(reps, performance_credits_the_assignee_at_resolution_within_the_period) {
   EXPECT_NE(out.find(R"("commissionEarned":500.5)"), std::string::npos) << out;
 }
 
+TEST(reps, performance_credits_won_leads_to_the_assignee_in_either_form_of_the_log) {
+  performance_ledger f;
+  std::uint64_t s = 0;
+  // Today: the assignee in lead.created. Before 2026-12-03: a lead.assigned right after it.
+  f.add(ev(++s, t0, "LEAD-1", "lead.created", R"({"leadId":"LEAD-1","assignedTo":"REP-000001"})"));
+  f.add(ev(++s, t0, "LEAD-2", "lead.created", R"({"leadId":"LEAD-2"})"));
+  f.add(ev(++s, t0, "LEAD-2", "lead.assigned", R"({"from":null,"to":"REP-000001"})"));
+  f.add(ev(++s, t0, "LEAD-3", "lead.created", R"({"leadId":"LEAD-3","assignedTo":"REP-000001"})"));
+  f.add(ev(++s, t0, "LEAD-3", "lead.assigned", R"({"from":"REP-000001","to":"REP-000002"})"));
+  f.add(ev(++s, t0, "LEAD-4", "lead.created", R"({"leadId":"LEAD-4"})")); // never assigned
+  f.add(ev(++s, t0 + 1000, "LEAD-1", "lead.converted", R"({"orderId":"ORD-1"})"));
+  f.add(ev(++s, t0 + 1000, "LEAD-2", "lead.status_changed", R"({"from":"prospect","to":"won"})"));
+  f.add(ev(++s, t0 + 1000, "LEAD-3", "lead.status_changed", R"({"from":"prospect","to":"won"})"));
+  f.add(ev(++s, t0 + 1000, "LEAD-4", "lead.status_changed", R"({"from":"prospect","to":"lost"})"));
+  f.add(ev(++s, t0 + 1000, "LEAD-5", "lead.created", R"({"leadId":"LEAD-5","assignedTo":"REP-000002"})"));
+  f.add(ev(++s, t0 + 2000, "LEAD-5", "lead.status_changed", R"({"from":"prospect","to":"lost"})"));
+  auto one = f.query("REP-000001", std::nullopt, std::nullopt);
+  EXPECT_EQ(one.leads_won, 2u);
+  EXPECT_EQ(one.leads_closed, 2u);
+  auto two = f.query("REP-000002", std::nullopt, std::nullopt);
+  EXPECT_EQ(two.leads_won, 1u);
+  EXPECT_EQ(two.leads_closed, 2u);
+}
+
 } // namespace
 } // namespace crm::reps
