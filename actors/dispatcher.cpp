@@ -271,8 +271,8 @@ caf::behavior dispatcher_actor(caf::stateful_actor<dispatcher_state>* self, env*
       std::uint64_t best_number = 0;
       std::size_t fewest = SIZE_MAX;
       view->read([&](const company_data& d) {
-        d.roster.each([&](const reps::rep& r) {
-          if (r.st != reps::status::active || r.territory != p.territory)
+        d.roster.each_in(p.territory, [&](const reps::rep& r) {
+          if (r.st != reps::status::active)
             return;
           auto it = placed.find(r.id);
           auto open = d.leads.open_of(r.id) + (it == placed.end() ? 0 : it->second);

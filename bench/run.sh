@@ -85,20 +85,30 @@ IDS=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http:/
   | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 pair get $PORT get "$IDS" get
 pair mix $PORT mix "$IDS" get
+add_reps() { # 50 active reps, 5 in each of the territories T0..T9
+  for i in $(seq 1 50); do
+    curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" -H "Content-Type: application/json" \
+      -d "{\"name\":\"Rep $i\",\"email\":\"rep$i@bench.in\",\"phone\":\"9876543210\",\"territory\":\"T$(( i % 10 ))\"}" \
+      "http://127.0.0.1:$PORT/api/v1/crm/sales-reps"
+  done
+}
 # NDR events with a call action, end to end (ticket, call log, assignment) to 50 reps.
-for i in $(seq 1 50); do
-  curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" -H "Content-Type: application/json" \
-    -d "{\"name\":\"Rep $i\",\"email\":\"rep$i@bench.in\",\"phone\":\"9876543210\",\"territory\":\"T$(( i % 10 ))\"}" \
-    "http://127.0.0.1:$PORT/api/v1/crm/sales-reps"
-done
+add_reps
 pair ndr_call $PORT ndr 1000 post
-# Leads (placed by the dispatcher with a rep of their territory) and disputes.
-pair lead $PORT lead 1000 post
-pair dispute $PORT dispute 1000 post
+# Leads on the server of the rows above (~1M events, ~1.3 GB of data and RSS): shown, not the
+# target's row (the write rows each start on a server of their own, as POST ticket does).
+pair lead_loaded $PORT lead 1000 post
 CALLS=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/crm/call-logs?limit=1" \
   | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
 UNASSIGNED=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/crm/call-logs?limit=1&assignedTo=null" \
   | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
+stop_crm
+# Leads (placed by the dispatcher with a rep of their territory) and disputes, on a server of
+# their own with the 50 reps, like the POST ticket row.
+start_crm "$WORK/sales"
+add_reps
+pair lead $PORT lead 1000 post
+pair dispute $PORT dispute 1000 post
 stop_crm
 # The same disputes with every dispute.created webhook going to a receiver that answers 200 at
 # once, then to one that accepts and never answers (deliveries time out on the courier's
@@ -188,6 +198,7 @@ row search "GET search q=refund (10k of 100k match), page of 20"
 row mix "mix 70% reads"
 row ndr_call "NDR event with a call action (ticket + call log + assignment)"
 row lead "POST lead (territory placement by the dispatcher), --durability os"
+row lead_loaded "POST lead, on the server of the rows before (~1M events)"
 row dispute "POST dispute, --durability os"
 row dispute_live "POST dispute, each making a webhook to a receiver that answers at once"
 row dispute_dead "POST dispute, each making a webhook to a receiver that never answers"

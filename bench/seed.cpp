@@ -5,7 +5,7 @@
 // Each ticket gets ticket.created, its SLA timer row (armed at the next start, as the server's
 // own tickets) and K ticket.note_added events; every M-th ticket also gets a call log
 // (call.created, as an NDR event's); the first D tickets also get their --dispute-after timer
-// row (48 h). L leads follow (lead.created, lead.assigned to one of 50 reps, and a status
+// row (48 h). L leads follow (lead.created with one of 50 reps as assignee, and a status
 // change for half of them), across 10 territories and the four sources. --crash ends as a
 // kill -9 after the last answer would: the write-ahead log holds everything and no memtable is
 // written out (otherwise they are, as at the server's clean stop, so the next start need not

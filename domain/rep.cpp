@@ -157,16 +157,35 @@ const rep* roster::by_email(std::string_view email) const {
   return it == emails_.end() ? nullptr : find(it->second);
 }
 
+void roster::unlist(const rep& r) {
+  auto t = territories_.find(r.territory);
+  if (t == territories_.end())
+    return;
+  std::erase(t->second, &r);
+  if (t->second.empty())
+    territories_.erase(t);
+}
+
+void roster::reindex() {
+  territories_.clear();
+  for (auto& [id, r] : reps_)
+    if (!r.territory.empty())
+      territories_[r.territory].push_back(&r);
+}
+
 void roster::put(rep r) {
   auto it = reps_.find(r.id);
   if (it != reps_.end()) {
     auto old = lower(it->second.email);
     if (auto e = emails_.find(old); e != emails_.end() && e->second == r.id)
       emails_.erase(e);
+    unlist(it->second);
   }
   emails_[lower(r.email)] = r.id;
   auto id = r.id;
-  reps_[id] = std::move(r);
+  auto& kept = reps_[id] = std::move(r);
+  if (!kept.territory.empty())
+    territories_[kept.territory].push_back(&kept);
 }
 
 void roster::erase(const std::string& id) {
@@ -175,6 +194,7 @@ void roster::erase(const std::string& id) {
     return;
   if (auto e = emails_.find(lower(it->second.email)); e != emails_.end() && e->second == id)
     emails_.erase(e);
+  unlist(it->second);
   reps_.erase(it);
 }
 

@@ -110,6 +110,18 @@ using opener = std::function<std::optional<std::string>(std::string_view sealed)
 /// reps (email unique in the company, `reportingTo` a rep of the company, no cycles).
 class roster {
 public:
+  roster() = default;
+  roster(const roster& o) : reps_(o.reps_), emails_(o.emails_) { reindex(); }
+  roster& operator=(const roster& o) {
+    if (this != &o) {
+      reps_ = o.reps_;
+      emails_ = o.emails_;
+      reindex();
+    }
+    return *this;
+  }
+  roster(roster&&) noexcept = default; // the nodes move with the map: the index stays right
+  roster& operator=(roster&&) noexcept = default;
   const rep* find(const std::string& id) const;
   /// The rep that has `email` (case-insensitive), or null.
   const rep* by_email(std::string_view email) const;
@@ -121,12 +133,24 @@ public:
     for (auto& [id, r] : reps_)
       f(r);
   }
+  /// The reps of one territory (any status), without a walk over the others: lead placement
+  /// looks at a territory's reps for every new lead.
+  template <class F>
+  void each_in(const std::string& territory, F&& f) const {
+    if (auto it = territories_.find(territory); it != territories_.end())
+      for (auto* r : it->second)
+        f(*r);
+  }
   /// True when making `id` report to `manager` closes a loop.
   bool would_cycle(const std::string& id, const std::string& manager) const;
 
 private:
+  void unlist(const rep& r);
+  void reindex();
   std::unordered_map<std::string, rep> reps_;
   std::unordered_map<std::string, std::string> emails_; // lowercased email -> id
+  /// Territory -> its reps (nodes of reps_: stable until erased); reps without one are not kept.
+  std::unordered_map<std::string, std::vector<const rep*>> territories_;
 };
 
 std::optional<error> validate(const create_cmd& c);

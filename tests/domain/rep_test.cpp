@@ -1,3 +1,5 @@
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "domain/rep.hpp"
@@ -212,6 +214,45 @@ TEST(reps, availability_stamps_last_activity_and_deactivate_is_once) {
   apply(x, event{50, t0, "acme", x.id, d->at(0).type, "k", d->at(0).data, {}, {}});
   EXPECT_EQ(x.st, status::inactive);
   EXPECT_EQ(decide_deactivate(x, w.who).err().code, errc::conflict);
+}
+
+TEST(reps, the_roster_lists_a_territorys_reps_through_changes_and_copies) {
+  roster all;
+  auto add = [&](std::string id, std::string territory, std::string email) {
+    rep r;
+    r.id = std::move(id);
+    r.territory = std::move(territory);
+    r.email = std::move(email);
+    all.put(r);
+  };
+  auto in = [](const roster& ro, const std::string& t) {
+    std::set<std::string> ids;
+    ro.each_in(t, [&](const rep& r) {
+      EXPECT_EQ(r.territory, t);
+      ids.insert(r.id);
+    });
+    return ids;
+  };
+  add("REP-000001", "north", "a@x.in");
+  add("REP-000002", "north", "b@x.in");
+  add("REP-000003", "south", "c@x.in");
+  add("REP-000004", "", "d@x.in"); // no territory: in none
+  EXPECT_EQ(in(all, "north"), (std::set<std::string>{"REP-000001", "REP-000002"}));
+  EXPECT_EQ(in(all, "south"), (std::set<std::string>{"REP-000003"}));
+  EXPECT_TRUE(in(all, "").empty());
+  EXPECT_TRUE(in(all, "North").empty()); // exact, as the territory filter is
+  add("REP-000002", "south", "b@x.in"); // moved
+  EXPECT_EQ(in(all, "north"), (std::set<std::string>{"REP-000001"}));
+  EXPECT_EQ(in(all, "south"), (std::set<std::string>{"REP-000002", "REP-000003"}));
+  roster copy = all;
+  all.erase("REP-000001");
+  all.erase("REP-000003");
+  EXPECT_TRUE(in(all, "north").empty());
+  EXPECT_EQ(in(all, "south"), (std::set<std::string>{"REP-000002"}));
+  EXPECT_EQ(in(copy, "north"), (std::set<std::string>{"REP-000001"})); // its own reps, not all's
+  EXPECT_EQ(in(copy, "south"), (std::set<std::string>{"REP-000002", "REP-000003"}));
+  roster moved = std::move(copy);
+  EXPECT_EQ(in(moved, "south"), (std::set<std::string>{"REP-000002", "REP-000003"}));
 }
 
 TEST(reps, list_filters_sorts_and_pages) {
