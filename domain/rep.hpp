@@ -110,18 +110,20 @@ using opener = std::function<std::optional<std::string>(std::string_view sealed)
 /// reps (email unique in the company, `reportingTo` a rep of the company, no cycles).
 class roster {
 public:
+  // The territory index points into reps_: every copy and move rebuilds it (the standard does
+  // not promise that a moved map keeps its elements where they were).
   roster() = default;
   roster(const roster& o) : reps_(o.reps_), emails_(o.emails_) { reindex(); }
-  roster& operator=(const roster& o) {
-    if (this != &o) {
-      reps_ = o.reps_;
-      emails_ = o.emails_;
-      reindex();
-    }
+  roster(roster&& o) : reps_(std::move(o.reps_)), emails_(std::move(o.emails_)) {
+    reindex();
+    o.territories_.clear();
+  }
+  roster& operator=(roster o) { // copy or move, then swap: nothing dangles on a throw
+    reps_.swap(o.reps_);
+    emails_.swap(o.emails_);
+    reindex();
     return *this;
   }
-  roster(roster&&) noexcept = default; // the nodes move with the map: the index stays right
-  roster& operator=(roster&&) noexcept = default;
   const rep* find(const std::string& id) const;
   /// The rep that has `email` (case-insensitive), or null.
   const rep* by_email(std::string_view email) const;

@@ -253,6 +253,12 @@ TEST(reps, the_roster_lists_a_territorys_reps_through_changes_and_copies) {
   EXPECT_EQ(in(copy, "south"), (std::set<std::string>{"REP-000002", "REP-000003"}));
   roster moved = std::move(copy);
   EXPECT_EQ(in(moved, "south"), (std::set<std::string>{"REP-000002", "REP-000003"}));
+  moved = all; // copy assignment: all's reps, indexed on moved's own nodes
+  all.erase("REP-000002");
+  EXPECT_EQ(in(moved, "south"), (std::set<std::string>{"REP-000002"}));
+  EXPECT_TRUE(in(moved, "north").empty());
+  moved = std::move(all);
+  EXPECT_TRUE(in(moved, "south").empty());
 }
 
 TEST(reps, list_filters_sorts_and_pages) {
