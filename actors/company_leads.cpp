@@ -55,8 +55,11 @@ void release_keys(company_state& st, const std::vector<std::string>& keys, const
 void write_lead(self_ptr self, env* e, company_state::lead_creation c) {
   auto drafts = leads::decide_create(c.cmd, c.id, c.rep, c.who);
   auto& st = self->state;
+  // The dispatcher counts the leads it placed until they are written; a rep named in the body
+  // was not placed by it.
+  const bool placed = !c.rep.empty() && c.cmd.assigned_to.empty();
   if (!drafts) { // cannot happen: validated before
-    if (!c.rep.empty())
+    if (placed)
       self->send(st.dispatcher, lead_settled{c.id});
     release_keys(st, c.keys, c.id);
     return c.done(drafts.take_error());
@@ -65,7 +68,7 @@ void write_lead(self_ptr self, env* e, company_state::lead_creation c) {
   auto id = c.id;
   auto ticket = c.cmd.related_support_ticket_id;
   write_record(self, e, id, std::move(drafts.value()), ticket, "relatedLeadId", c.who.idem,
-               [self, l, keys = std::move(c.keys), placed = !c.rep.empty(),
+               [self, l, keys = std::move(c.keys), placed,
                 done = std::move(c.done)](const error* err) {
                  auto& st = self->state;
                  release_keys(st, keys, l->id);

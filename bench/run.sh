@@ -96,7 +96,8 @@ add_reps() { # 50 active reps, 5 in each of the territories T0..T9
 add_reps
 pair ndr_call $PORT ndr 1000 post
 # Leads on the server of the rows above (~1M events, ~1.3 GB of data and RSS): shown, not the
-# target's row (the write rows each start on a server of their own, as POST ticket does).
+# target's row (the lead and dispute rows below start on a server of their own, as POST ticket
+# does).
 pair lead_loaded $PORT lead 1000 post
 CALLS=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Company-Id: bench" "http://127.0.0.1:$PORT/api/v1/crm/call-logs?limit=1" \
   | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
